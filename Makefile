@@ -1,0 +1,106 @@
+# gadgetd: build, test, run the VM rig, benchmark, install. Plain GNU make; objects under build/.
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc/gadgetd
+DATADIR    ?= $(PREFIX)/share/gadgetd
+UNITDIR    ?= /etc/systemd/system
+DESTDIR    ?=
+B          := build
+
+PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -MMD -MP
+DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_DATADIR='"$(DATADIR)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRCS     := $(wildcard gadgetd/*.c)
+OBJS     := $(SRCS:gadgetd/%.c=$(B)/obj/%.o)
+ASAN_OBJS := $(SRCS:gadgetd/%.c=$(B)/asan/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
+
+.PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig
+all: $(B)/gadgetd
+
+deps: $(B)/.deps
+$(B)/.deps: scripts/install-deps.sh
+	scripts/install-deps.sh
+	@mkdir -p $(B) && touch $@
+
+$(B)/gadgetd: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/obj/%.o: gadgetd/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) $(CFLAGS) $(DEFS) $(PKG_CFLAGS) -c -o $@ $<
+
+# Unit tests link only the objects they need, built with ASan and UBSan.
+$(B)/asan/%.o: gadgetd/%.c | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/unit/test_config: $(B)/asan/config.o $(B)/asan/log.o
+$(B)/unit/test_auth: $(B)/asan/auth.o $(B)/asan/log.o
+$(B)/unit/test_json: $(B)/asan/json.o
+$(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) -Igadgetd $(PKG_CFLAGS) -o $@ $< $(filter %.o,$^) \
+		$(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+# The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd and the observer.
+$(B)/observer: tests/vm/observer.c | $(B)/.deps
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs libevdev jansson)
+
+$(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps
+	@mkdir -p $(dir $@)
+	tests/vm/fetch-kernel.sh $(B)/cache/kernel > $@.tmp && mv $@.tmp $@
+
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh
+	tests/vm/mkinitramfs.sh $(B)/cache/kernel/$$(cat $(B)/rig/kernel-version) $(B) $@
+
+rig: $(B)/rig/initrd.cpio.gz
+
+unit: $(UNIT_BINS)
+
+test: all unit rig
+	tests/run-tests.sh
+
+run: all rig
+	python3 tests/vm/rig.py run
+
+bench: all rig
+	python3 tests/bench.py
+
+valgrind: $(B)/gadgetd unit
+	tests/run-valgrind.sh
+
+lint: | $(B)/.deps
+	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c
+	clang-tidy --quiet gadgetd/*.c -- $(BASE) $(DEFS) $(PKG_CFLAGS)
+
+format:
+	clang-format -i gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c
+
+install: $(B)/gadgetd
+	install -D -m 0755 $(B)/gadgetd $(DESTDIR)$(PREFIX)/bin/gadgetd
+	install -D -m 0644 docs/gadgetd.conf.example $(DESTDIR)$(SYSCONFDIR)/gadgetd.conf.example
+	install -d $(DESTDIR)$(DATADIR)/keymaps $(DESTDIR)$(DATADIR)/webui
+	cp -r keymaps/. $(DESTDIR)$(DATADIR)/keymaps/
+	cp -r webui/. $(DESTDIR)$(DATADIR)/webui/
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		docs/gadgetd.service.in > $(DESTDIR)$(UNITDIR)/gadgetd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/gadgetd.service
+
+clean:
+	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/rig $(B)/test-results
+
+distclean:
+	rm -rf $(B)
+
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)

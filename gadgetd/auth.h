@@ -1,0 +1,48 @@
+/*
+ * auth: the users file (name:crypt-hash lines) and HTTP Basic credentials checked against it.
+ * Hashes are crypt(3) strings (yescrypt by default); comparisons take constant time.
+ */
+#ifndef GD_AUTH_H
+#define GD_AUTH_H
+
+#include <stddef.h>
+
+#define GD_AUTH_NAME_MAX 32
+
+enum gd_auth_result {
+	GD_AUTH_OK,
+	GD_AUTH_MISSING,   /* no Authorization header */
+	GD_AUTH_MALFORMED, /* not "Basic base64(user:password)" */
+	GD_AUTH_DENIED,    /* unknown user or wrong password */
+};
+
+struct gd_auth;
+
+/*
+ * Loads the users file at PATH. Returns 0 and a new handle in *OUT (free with
+ * gd_auth_close), or -errno with a one-line message in ERR: -ENOENT when the
+ * file is missing, -EINVAL with "PATH:LINE: ..." for a bad line.
+ */
+int gd_auth_open(struct gd_auth **out, const char *path, char *err, size_t errlen);
+void gd_auth_close(struct gd_auth *auth);
+size_t gd_auth_user_count(struct gd_auth *auth);
+
+/*
+ * Checks an Authorization header value (NULL when absent). On GD_AUTH_OK the
+ * user name is copied to USER. Re-reads the users file when it changed on disk.
+ * Safe to call from several threads.
+ */
+enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, char *user,
+					size_t userlen);
+
+/* Whether NAME is a valid user name: 1-32 of [A-Za-z0-9._-], not starting with '.' or '-'. */
+int gd_auth_name_valid(const char *name);
+
+/*
+ * Sets USER's password in the users file at PATH (created if missing), replacing
+ * the file atomically with mode 0600. Returns 0 or -errno with a message in ERR.
+ */
+int gd_auth_set_password(const char *path, const char *user, const char *password, char *err,
+			 size_t errlen);
+
+#endif

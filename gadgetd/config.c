@@ -1,0 +1,321 @@
+/* config: the INI config file -> struct gd_config, with defaults and validation. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+#ifndef GD_DATADIR
+#define GD_DATADIR "/usr/local/share/gadgetd"
+#endif
+#ifndef GD_SYSCONFDIR
+#define GD_SYSCONFDIR "/etc/gadgetd"
+#endif
+
+struct parse_ctx {
+	struct gd_config *cfg;
+	FILE *file;
+	int line;      /* lines read so far: the handler's entry ends on this line */
+	int error_line;
+	char msg[256]; /* first error, without file and line */
+};
+
+typedef int (*setter_fn)(void *field, size_t size, const char *value, char *msg, size_t msglen);
+
+struct option {
+	const char *section;
+	const char *key;
+	setter_fn set;
+	size_t offset;
+	size_t size;
+};
+
+static const struct {
+	const char *name;
+	enum gd_function bit;
+} function_names[] = {
+	{"keyboard", GD_FUNC_KEYBOARD},
+	{"mass_storage", GD_FUNC_MASS_STORAGE},
+	{"acm", GD_FUNC_ACM},
+};
+
+void gd_config_defaults(struct gd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->gadget_name, sizeof(cfg->gadget_name), "gadgetd");
+	snprintf(cfg->configfs, sizeof(cfg->configfs), "/sys/kernel/config");
+	snprintf(cfg->udc_class, sizeof(cfg->udc_class), "/sys/class/udc");
+	cfg->functions = GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM;
+	/* Linux Foundation "Multifunction Composite Gadget", the id meant for configfs gadgets. */
+	cfg->vendor_id = 0x1d6b;
+	cfg->product_id = 0x0104;
+	snprintf(cfg->manufacturer, sizeof(cfg->manufacturer), "gadgetd");
+	snprintf(cfg->product, sizeof(cfg->product), "gadgetd USB BMC");
+	snprintf(cfg->image_store, sizeof(cfg->image_store), "/var/lib/gadgetd/images");
+	cfg->cdrom = true;
+	cfg->readonly = true;
+	snprintf(cfg->bind, sizeof(cfg->bind), "0.0.0.0");
+	cfg->port = 8080;
+	snprintf(cfg->users_file, sizeof(cfg->users_file), "%s/users", GD_SYSCONFDIR);
+	snprintf(cfg->webui_dir, sizeof(cfg->webui_dir), "%s/webui", GD_DATADIR);
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/gadgetd");
+	snprintf(cfg->keymaps_dir, sizeof(cfg->keymaps_dir), "%s/keymaps", GD_DATADIR);
+	cfg->log_level = GD_LOG_INFO;
+}
+
+static int set_string(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	if (strlen(value) >= size) {
+		snprintf(msg, msglen, "value is longer than %zu characters", size - 1);
+		return -1;
+	}
+	for (const char *p = value; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(msg, msglen, "value contains a control character");
+			return -1;
+		}
+	}
+	memcpy(field, value, strlen(value) + 1);
+	return 0;
+}
+
+static int set_path(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	if (value[0] != '/') {
+		snprintf(msg, msglen, "'%s' is not an absolute path", value);
+		return -1;
+	}
+	return set_string(field, size, value, msg, msglen);
+}
+
+static int set_name(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	if (value[0] == '\0' || value[0] == '.' || strpbrk(value, "/ \t") != NULL) {
+		snprintf(msg, msglen, "'%s' is not a valid name (no '/', spaces or leading '.')", value);
+		return -1;
+	}
+	return set_string(field, size, value, msg, msglen);
+}
+
+static int set_address(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1) {
+		snprintf(msg, msglen, "'%s' is not an IPv4 or IPv6 address", value);
+		return -1;
+	}
+	return set_string(field, size, value, msg, msglen);
+}
+
+static int parse_ulong(const char *value, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	if (value[0] == '-' || value[0] == '\0')
+		return -1;
+	unsigned long v = strtoul(value, &end, 0);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int set_u16(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	unsigned long v;
+	if (parse_ulong(value, 0xffff, &v) < 0) {
+		snprintf(msg, msglen, "'%s' is not a 16-bit number (e.g. 0x1d6b)", value);
+		return -1;
+	}
+	*(uint16_t *)field = (uint16_t)v;
+	return 0;
+}
+
+static int set_port(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	unsigned long v;
+	if (parse_ulong(value, 65535, &v) < 0 || v == 0) {
+		snprintf(msg, msglen, "'%s' is not a port number (1-65535)", value);
+		return -1;
+	}
+	*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+static int set_bool(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*(bool *)field = true;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			*(bool *)field = false;
+			return 0;
+		}
+	}
+	snprintf(msg, msglen, "'%s' is not a boolean (yes/no)", value);
+	return -1;
+}
+
+static int set_log_level(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	int level = gd_log_level_parse(value);
+	if (level < 0) {
+		snprintf(msg, msglen, "'%s' is not a log level (error, warn, info, debug)", value);
+		return -1;
+	}
+	*(int *)field = level;
+	return 0;
+}
+
+static int set_functions(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	char copy[256];
+	if (strlen(value) >= sizeof(copy)) {
+		snprintf(msg, msglen, "list is too long");
+		return -1;
+	}
+	memcpy(copy, value, strlen(value) + 1);
+	unsigned mask = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		unsigned bit = 0;
+		for (size_t i = 0; i < sizeof(function_names) / sizeof(function_names[0]); i++) {
+			if (strcmp(tok, function_names[i].name) == 0)
+				bit = function_names[i].bit;
+		}
+		if (bit == 0) {
+			snprintf(msg, msglen, "unknown function '%s' (keyboard, mass_storage, acm)", tok);
+			return -1;
+		}
+		mask |= bit;
+	}
+	if (mask == 0) {
+		snprintf(msg, msglen, "at least one function is needed");
+		return -1;
+	}
+	*(unsigned *)field = mask;
+	return 0;
+}
+
+#define OPT(sec, key, fn, member)                                                              \
+	{                                                                                          \
+		sec, key, fn, offsetof(struct gd_config, member), sizeof(((struct gd_config *)0)->member) \
+	}
+
+static const struct option options[] = {
+	OPT("gadget", "name", set_name, gadget_name),
+	OPT("gadget", "configfs", set_path, configfs),
+	OPT("gadget", "udc", set_string, udc),
+	OPT("gadget", "udc_class", set_path, udc_class),
+	OPT("gadget", "functions", set_functions, functions),
+	OPT("gadget", "keep_on_exit", set_bool, keep_on_exit),
+	OPT("usb", "vendor_id", set_u16, vendor_id),
+	OPT("usb", "product_id", set_u16, product_id),
+	OPT("usb", "manufacturer", set_string, manufacturer),
+	OPT("usb", "product", set_string, product),
+	OPT("usb", "serial", set_string, serial),
+	OPT("media", "image_store", set_path, image_store),
+	OPT("media", "cdrom", set_bool, cdrom),
+	OPT("media", "readonly", set_bool, readonly),
+	OPT("http", "bind", set_address, bind),
+	OPT("http", "port", set_port, port),
+	OPT("http", "users", set_path, users_file),
+	OPT("http", "webui", set_path, webui_dir),
+	OPT("daemon", "state_dir", set_path, state_dir),
+	OPT("daemon", "keymaps", set_path, keymaps_dir),
+	OPT("daemon", "log_level", set_log_level, log_level),
+};
+
+/* Debian's inih passes no line number to handlers: count lines in the reader instead. */
+static char *read_line(char *buf, int size, void *stream)
+{
+	struct parse_ctx *ctx = stream;
+	char *line = fgets(buf, size, ctx->file);
+	if (line != NULL)
+		ctx->line++;
+	return line;
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+	struct parse_ctx *ctx = user;
+	if (ctx->msg[0] != '\0')
+		return 0; /* keep the first error only */
+	ctx->error_line = ctx->line;
+	if (section[0] == '\0') {
+		snprintf(ctx->msg, sizeof(ctx->msg), "key '%s' outside any [section]", key);
+		return 0;
+	}
+	bool section_known = false;
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		const struct option *o = &options[i];
+		if (strcmp(section, o->section) != 0)
+			continue;
+		section_known = true;
+		if (strcmp(key, o->key) != 0)
+			continue;
+		char msg[200];
+		if (o->set((char *)ctx->cfg + o->offset, o->size, value, msg, sizeof(msg)) < 0) {
+			snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %s: %s", section, key, msg);
+			return 0;
+		}
+		return 1;
+	}
+	if (!section_known)
+		snprintf(ctx->msg, sizeof(ctx->msg), "unknown section [%s]", section);
+	else
+		snprintf(ctx->msg, sizeof(ctx->msg), "unknown key '%s' in [%s]", key, section);
+	return 0;
+}
+
+int gd_config_load(struct gd_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct parse_ctx ctx = {.cfg = cfg};
+	ctx.file = fopen(path, "r");
+	if (ctx.file == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = ini_parse_stream(read_line, &ctx, on_entry, &ctx);
+	fclose(ctx.file);
+	if (ctx.msg[0] != '\0' && (rc <= 0 || rc >= ctx.error_line)) {
+		snprintf(err, errlen, "%s:%d: %s", path, ctx.error_line, ctx.msg);
+		return -1;
+	}
+	if (rc != 0) {
+		/* inih reports lines it cannot parse (no '=', unclosed '[') without calling us. */
+		snprintf(err, errlen, "%s:%d: syntax error (expected 'key = value' or '[section]')", path,
+			 rc);
+		return -1;
+	}
+	return 0;
+}
+
+void gd_config_functions_str(unsigned mask, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(function_names) / sizeof(function_names[0]); i++) {
+		if (!(mask & function_names[i].bit))
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", function_names[i].name);
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
+	}
+}

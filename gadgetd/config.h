@@ -1,0 +1,59 @@
+/* config: the INI config file -> struct gd_config, with defaults and validation. */
+#ifndef GD_CONFIG_H
+#define GD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GD_USB_STR_MAX 127 /* USB string descriptors hold at most 126 UTF-16 units */
+
+enum gd_function {
+	GD_FUNC_KEYBOARD = 1 << 0,
+	GD_FUNC_MASS_STORAGE = 1 << 1,
+	GD_FUNC_ACM = 1 << 2,
+};
+
+struct gd_config {
+	/* [gadget] */
+	char gadget_name[64];
+	char configfs[PATH_MAX];
+	char udc[64]; /* empty: the first UDC found */
+	char udc_class[PATH_MAX];
+	unsigned functions; /* bit set of enum gd_function */
+	bool keep_on_exit;
+	/* [usb] */
+	uint16_t vendor_id;
+	uint16_t product_id;
+	char manufacturer[GD_USB_STR_MAX];
+	char product[GD_USB_STR_MAX];
+	char serial[GD_USB_STR_MAX]; /* empty: derived from /etc/machine-id */
+	/* [media] */
+	char image_store[PATH_MAX];
+	bool cdrom;
+	bool readonly;
+	/* [http] */
+	char bind[64];
+	unsigned port;
+	char users_file[PATH_MAX];
+	char webui_dir[PATH_MAX];
+	/* [daemon] */
+	char state_dir[PATH_MAX];
+	char keymaps_dir[PATH_MAX];
+	int log_level;
+};
+
+/* Fills every field with its documented default. */
+void gd_config_defaults(struct gd_config *cfg);
+
+/*
+ * Reads PATH over the values already in CFG. Returns 0, or -1 with a one-line
+ * message "PATH:LINE: what is wrong" in ERR.
+ */
+int gd_config_load(struct gd_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Names of the functions in MASK, comma-separated, into BUF. */
+void gd_config_functions_str(unsigned mask, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,302 @@
+/* http: the libmicrohttpd server: listening socket, authentication, routing, JSON replies. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "log.h"
+
+#define LOG_PREFIX "HTTP: "
+
+const struct gd_api_route gd_api_routes[] = {
+	{"GET", "/api/status", gd_api_status_get, false},
+	{"GET", "/api/gadget", gd_api_gadget_get, false},
+	{"POST", "/api/gadget", gd_api_gadget_post, true},
+	{NULL, NULL, NULL, false},
+};
+
+struct gd_http {
+	struct MHD_Daemon *mhd;
+	struct gd_app *app;
+};
+
+/* What one request accumulates between the calls libmicrohttpd makes for it. */
+struct request_state {
+	char user[GD_AUTH_NAME_MAX + 1];
+	bool answered; /* a reply was queued before the body arrived */
+	bool too_large;
+	size_t len;
+	size_t cap;
+	char *body;
+};
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (text == NULL) {
+		status = 500;
+		text = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+		if (text == NULL)
+			return MHD_NO;
+	}
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Basic realm=\"gadgetd\", charset=\"UTF-8\"");
+	enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void client_address(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	snprintf(buf, len, "?");
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+			  (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+			  (socklen_t)len);
+}
+
+/* Returns 0 when the request may proceed, else the status of the reply already built. */
+static unsigned authenticate(struct gd_http *http, struct MHD_Connection *conn,
+			     struct request_state *st, json_t **reply)
+{
+	const char *header =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	enum gd_auth_result res = gd_auth_check_basic(http->app->auth, header, st->user,
+						      sizeof(st->user));
+	if (res == GD_AUTH_OK)
+		return 0;
+	char addr[INET6_ADDRSTRLEN];
+	client_address(conn, addr, sizeof(addr));
+	if (res == GD_AUTH_MISSING) {
+		GD_LOG_DEBUG("no credentials from %s", addr);
+		*reply = gd_json_error("unauthorized", "credentials required (HTTP Basic)");
+	} else if (res == GD_AUTH_MALFORMED) {
+		GD_LOG_WARN("malformed Authorization header from %s", addr);
+		*reply = gd_json_error("unauthorized",
+				       "malformed Authorization header: expected Basic base64(user:password)");
+	} else {
+		GD_LOG_WARN("authentication failed from %s", addr);
+		*reply = gd_json_error("unauthorized", "wrong user name or password");
+	}
+	return 401;
+}
+
+static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const char *method,
+		      const char *url, struct request_state *st, json_t **reply)
+{
+	const struct gd_api_route *found = NULL;
+	char allow[64] = "";
+	for (const struct gd_api_route *r = gd_api_routes; r->path; r++) {
+		if (strcmp(r->path, url) != 0)
+			continue;
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+			 allow[0] ? ", " : "", r->method);
+		if (strcmp(r->method, method) == 0)
+			found = r;
+	}
+	if (found == NULL && allow[0]) {
+		*reply = gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
+				       method, url, allow);
+		return 405;
+	}
+	if (found == NULL) {
+		*reply = gd_json_error("not_found", "no such resource: %s", url);
+		return 404;
+	}
+	struct gd_api_request req = {
+		.app = http->app, .method = method, .path = url, .user = st->user};
+	if (found->takes_body) {
+		char err[256];
+		req.body = gd_json_parse_object(st->body, st->len, err, sizeof(err));
+		if (req.body == NULL) {
+			*reply = gd_json_error("bad_request", "%s", err);
+			return 400;
+		}
+	}
+	(void)conn;
+	unsigned status = found->handler(&req, reply);
+	json_decref(req.body);
+	return status;
+}
+
+static int append_body(struct request_state *st, const char *data, size_t len)
+{
+	if (len > GD_HTTP_BODY_MAX - st->len)
+		return -1;
+	if (st->len + len > st->cap) {
+		size_t cap = st->cap ? st->cap : 1024;
+		while (cap < st->len + len)
+			cap *= 2;
+		char *grown = realloc(st->body, cap);
+		if (grown == NULL)
+			return -1;
+		st->body = grown;
+		st->cap = cap;
+	}
+	memcpy(st->body + st->len, data, len);
+	st->len += len;
+	return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	struct gd_http *http = cls;
+	struct request_state *st = *con_cls;
+	json_t *reply = NULL;
+	if (st == NULL) {
+		st = calloc(1, sizeof(*st));
+		if (st == NULL)
+			return MHD_NO;
+		*con_cls = st;
+		/* Refuse strangers before reading a byte of their body. */
+		unsigned status = authenticate(http, conn, st, &reply);
+		if (status != 0) {
+			st->answered = true;
+			return send_json(conn, status, reply);
+		}
+		return MHD_YES;
+	}
+	if (st->answered)
+		return MHD_YES;
+	if (*upload_data_size > 0) {
+		if (!st->too_large && append_body(st, upload_data, *upload_data_size) < 0)
+			st->too_large = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	unsigned status;
+	if (st->too_large) {
+		reply = gd_json_error("body_too_large", "request body exceeds %d bytes",
+				      GD_HTTP_BODY_MAX);
+		status = 400;
+	} else {
+		status = route(http, conn, method, url, st, &reply);
+	}
+	GD_LOG_DEBUG("%s %s %u user=%s", method, url, status, st->user);
+	st->answered = true;
+	return send_json(conn, status, reply);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	struct request_state *st = *con_cls;
+	if (st != NULL)
+		free(st->body);
+	free(st);
+	*con_cls = NULL;
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	GD_LOG_WARN("%s", msg);
+}
+
+/* Binds the listening socket here, so a busy port gets a precise error. */
+static int listen_socket(const struct gd_config *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t sslen;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)cfg->port);
+		sslen = sizeof(*v4);
+	} else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)cfg->port);
+		sslen = sizeof(*v6);
+	} else {
+		snprintf(err, errlen, "bind address '%s' is not an IP address", cfg->bind);
+		return -EINVAL;
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 64) < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on %s port %u: %s", cfg->bind, cfg->port,
+			 strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int gd_http_start(struct gd_http **out, struct gd_app *app, char *err, size_t errlen)
+{
+	int fd = listen_socket(app->cfg, err, errlen);
+	if (fd < 0)
+		return fd;
+	struct gd_http *http = calloc(1, sizeof(*http));
+	if (http == NULL) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	http->app = app;
+	/* A thread per connection: handlers may wait on the host (keys, power) without stalling others. */
+	http->mhd = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
+		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
+	if (http->mhd == NULL) {
+		close(fd);
+		free(http);
+		snprintf(err, errlen, "libmicrohttpd failed to start");
+		return -EIO;
+	}
+	GD_LOG_INFO("listening on %s port %u", app->cfg->bind, app->cfg->port);
+	*out = http;
+	return 0;
+}
+
+void gd_http_stop(struct gd_http *http)
+{
+	if (http == NULL)
+		return;
+	MHD_stop_daemon(http->mhd);
+	free(http);
+}

@@ -1,0 +1,265 @@
+/* main: options, config, signals, and the start and stop order of the modules. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "gadget.h"
+#include "http.h"
+#include "log.h"
+
+#define LOG_PREFIX "MAIN: "
+#define EXIT_CONFIG 78 /* sysexits EX_CONFIG; the unit does not restart on it */
+
+#ifndef GD_VERSION
+#define GD_VERSION "0.0.0"
+#endif
+#ifndef GD_SYSCONFDIR
+#define GD_SYSCONFDIR "/etc/gadgetd"
+#endif
+
+static const char default_config[] = GD_SYSCONFDIR "/gadgetd.conf";
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: gadgetd [--config FILE] [--verbose]\n"
+		"       gadgetd passwd [--config FILE | --users FILE] USER\n"
+		"\n"
+		"A BMC for computers that have none: presents a USB keyboard, a removable disk\n"
+		"and a serial console to a server, and serves a JSON API to drive them.\n"
+		"\n"
+		"  -c, --config FILE  config file (default %s, if it exists)\n"
+		"  -u, --users FILE   users file, for 'passwd' (default: from the config)\n"
+		"  -v, --verbose      log debug events too\n"
+		"  -h, --help         show this help\n"
+		"  -V, --version      show the version\n"
+		"\n"
+		"'passwd' sets USER's password in the users file; it reads the password from\n"
+		"the terminal without echo, or one line from standard input if that is not a\n"
+		"terminal.\n",
+		default_config);
+}
+
+struct options {
+	const char *config;
+	const char *users;
+	bool verbose;
+	bool passwd;
+	const char *passwd_user;
+};
+
+/* Returns -1 to exit 0 (help, version), 0 to go on, 2 for a usage error. */
+static int parse_options(int argc, char **argv, struct options *opt)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"users", required_argument, NULL, 'u'},
+		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:u:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': opt->config = optarg; break;
+		case 'u': opt->users = optarg; break;
+		case 'v': opt->verbose = true; break;
+		case 'h': usage(stdout); return -1;
+		case 'V': printf("gadgetd %s\n", GD_VERSION); return -1;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "passwd") == 0) {
+		opt->passwd = true;
+		if (argc - optind != 2) {
+			fprintf(stderr, "gadgetd: usage: gadgetd passwd [--config FILE] USER\n");
+			return 2;
+		}
+		opt->passwd_user = argv[optind + 1];
+		return 0;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gadgetd: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return 2;
+	}
+	if (opt->users != NULL) {
+		fprintf(stderr, "gadgetd: --users is for 'passwd' (the daemon reads [http] users)\n");
+		return 2;
+	}
+	return 0;
+}
+
+static int load_config(const struct options *opt, struct gd_config *cfg)
+{
+	gd_config_defaults(cfg);
+	const char *path = opt->config;
+	if (path == NULL && access(default_config, F_OK) == 0)
+		path = default_config;
+	if (path != NULL) {
+		char err[512];
+		if (gd_config_load(cfg, path, err, sizeof(err)) < 0) {
+			fprintf(stderr, "gadgetd: %s\n", err);
+			return -1;
+		}
+	}
+	gd_log_set_level(opt->verbose ? GD_LOG_DEBUG : (enum gd_log_level)cfg->log_level);
+	return 0;
+}
+
+/* Reads a password: twice without echo from a terminal, else one line from stdin. */
+static int read_password(char *buf, size_t len)
+{
+	bool tty = isatty(STDIN_FILENO);
+	struct termios saved, quiet;
+	if (tty) {
+		tcgetattr(STDIN_FILENO, &saved);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		fprintf(stderr, "New password: ");
+	}
+	char again[256];
+	int rc = fgets(buf, (int)len, stdin) ? 0 : -1;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (tty && rc == 0) {
+		fprintf(stderr, "\nRetype password: ");
+		rc = fgets(again, sizeof(again), stdin) ? 0 : -1;
+		again[strcspn(again, "\r\n")] = '\0';
+		if (rc == 0 && strcmp(buf, again) != 0) {
+			fprintf(stderr, "\ngadgetd: passwords do not match\n");
+			rc = -1;
+		}
+		explicit_bzero(again, sizeof(again));
+	}
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	return rc;
+}
+
+static int run_passwd(const struct options *opt, const struct gd_config *cfg)
+{
+	const char *users = opt->users ? opt->users : cfg->users_file;
+	char password[256], err[512];
+	if (read_password(password, sizeof(password)) < 0) {
+		fprintf(stderr, "gadgetd: no password read\n");
+		return 1;
+	}
+	int rc = gd_auth_set_password(users, opt->passwd_user, password, err, sizeof(err));
+	explicit_bzero(password, sizeof(password));
+	if (rc < 0) {
+		fprintf(stderr, "gadgetd: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "gadgetd: password for '%s' set in %s\n", opt->passwd_user, users);
+	return 0;
+}
+
+/* One daemon per state dir: a second one would tear down the first one's gadget. */
+static int lock_instance(const struct gd_config *cfg)
+{
+	char path[PATH_MAX + 32];
+	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
+		GD_LOG_ERROR("state dir %s: %s", cfg->state_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/gadgetd.lock", cfg->state_dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		GD_LOG_ERROR("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		GD_LOG_ERROR("another gadgetd is running with state dir %s", cfg->state_dir);
+		close(fd);
+		return -1;
+	}
+	return fd; /* held until exit */
+}
+
+static int wait_for_stop(const sigset_t *signals)
+{
+	for (;;) {
+		int sig = sigwaitinfo(signals, NULL);
+		if (sig == SIGTERM || sig == SIGINT) {
+			GD_LOG_INFO("stopping on %s", strsignal(sig));
+			return 0;
+		}
+		if (sig == SIGHUP)
+			GD_LOG_INFO("SIGHUP: the users file reloads by itself; restart for other changes");
+	}
+}
+
+static int run_daemon(const struct gd_config *cfg)
+{
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL); /* before any thread starts */
+	signal(SIGPIPE, SIG_IGN);
+
+	struct gd_app app = {.cfg = cfg};
+	clock_gettime(CLOCK_MONOTONIC, &app.started);
+	char err[512];
+	int rc = gd_auth_open(&app.auth, cfg->users_file, err, sizeof(err));
+	if (rc == 0 && gd_auth_user_count(app.auth) == 0) {
+		snprintf(err, sizeof(err), "%.400s has no users", cfg->users_file);
+		gd_auth_close(app.auth);
+		rc = -ENOENT;
+	}
+	if (rc < 0) {
+		GD_LOG_ERROR("%s: the API needs a user; create one with: gadgetd passwd --config FILE NAME",
+			     err);
+		return EXIT_CONFIG;
+	}
+	int lock_fd = lock_instance(cfg);
+	if (lock_fd < 0) {
+		gd_auth_close(app.auth);
+		return 1;
+	}
+	int exit_code = 1;
+	struct gd_http *http = NULL;
+	if ((rc = gd_gadget_open(&app.gadget, cfg, err, sizeof(err))) < 0) {
+		GD_LOG_ERROR("%s", err);
+	} else if ((rc = gd_http_start(&http, &app, err, sizeof(err))) < 0) {
+		GD_LOG_ERROR("%s", err);
+	} else {
+		sd_notify(0, "READY=1");
+		GD_LOG_INFO("gadgetd %s ready", GD_VERSION);
+		exit_code = wait_for_stop(&signals);
+		sd_notify(0, "STOPPING=1");
+	}
+	gd_http_stop(http);
+	gd_gadget_close(app.gadget);
+	gd_auth_close(app.auth);
+	close(lock_fd);
+	return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt = {0};
+	int rc = parse_options(argc, argv, &opt);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	struct gd_config cfg;
+	if (load_config(&opt, &cfg) < 0)
+		return EXIT_CONFIG;
+	if (opt.passwd)
+		return run_passwd(&opt, &cfg);
+	return run_daemon(&cfg);
+}

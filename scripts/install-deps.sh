@@ -1,0 +1,31 @@
+#!/bin/bash
+# Installs the Debian 12 packages gadgetd builds, tests and runs its VM rig with; only the
+# missing ones, so it is quick when all are there. Needs root (or sudo).
+set -euo pipefail
+KV=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1 || true)
+PKGS=(
+  gcc clang make pkg-config
+  libusbgx-dev libconfig-dev libmicrohttpd-dev libjansson-dev libinih-dev libcrypt-dev
+  libssl-dev libsystemd-dev libevdev-dev libcmocka-dev
+  clang-format clang-tidy cppcheck valgrind
+  qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# The rig builds gpio-sim against the headers of the kernel it boots.
+if [ -z "$KV" ] || ! dpkg-query -W -f='${Status}' "linux-headers-$KV" 2>/dev/null | grep -q 'install ok installed'; then
+  missing+=(HEADERS)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+KV=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1)
+pkgs=()
+for p in "${missing[@]}"; do
+  if [ "$p" = HEADERS ]; then pkgs+=("linux-headers-$KV"); else pkgs+=("$p"); fi
+done
+echo "deps: installing ${pkgs[*]}" >&2
+$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2

@@ -1,0 +1,163 @@
+/* Unit tests of config: defaults, a good file, and each kind of bad file. */
+#include "config.h"
+
+#include "log.h"
+#include "unit.h"
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct gd_config cfg;
+	gd_config_defaults(&cfg);
+	assert_string_equal(cfg.gadget_name, "gadgetd");
+	assert_string_equal(cfg.configfs, "/sys/kernel/config");
+	assert_string_equal(cfg.udc, "");
+	assert_int_equal(cfg.vendor_id, 0x1d6b);
+	assert_int_equal(cfg.product_id, 0x0104);
+	assert_int_equal(cfg.functions, GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM);
+	assert_int_equal(cfg.port, 8080);
+	assert_true(cfg.cdrom);
+	assert_false(cfg.keep_on_exit);
+	assert_int_equal(cfg.log_level, GD_LOG_INFO);
+}
+
+static void test_good_file(void **state)
+{
+	(void)state;
+	const char *path = unit_write("good.conf",
+				      "# a comment\n"
+				      "[gadget]\n"
+				      "name = bmc0\n"
+				      "udc = fe980000.usb\n"
+				      "functions = keyboard, acm\n"
+				      "keep_on_exit = yes\n"
+				      "\n"
+				      "[usb]\n"
+				      "vendor_id = 0x1209\n"
+				      "product_id = 4660\n"
+				      "manufacturer = Example Corp\n"
+				      "serial = ABC123\n"
+				      "[media]\n"
+				      "image_store = /srv/images\n"
+				      "cdrom = off\n"
+				      "readonly = False\n"
+				      "[http]\n"
+				      "bind = ::1\n"
+				      "port = 443\n"
+				      "users = /etc/bmc/users\n"
+				      "[daemon]\n"
+				      "state_dir = /var/lib/bmc\n"
+				      "log_level = debug\n");
+	struct gd_config cfg;
+	gd_config_defaults(&cfg);
+	char err[512] = "";
+	assert_int_equal(gd_config_load(&cfg, path, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(cfg.gadget_name, "bmc0");
+	assert_string_equal(cfg.udc, "fe980000.usb");
+	assert_int_equal(cfg.functions, GD_FUNC_KEYBOARD | GD_FUNC_ACM);
+	assert_true(cfg.keep_on_exit);
+	assert_int_equal(cfg.vendor_id, 0x1209);
+	assert_int_equal(cfg.product_id, 4660);
+	assert_string_equal(cfg.manufacturer, "Example Corp");
+	assert_string_equal(cfg.product, "gadgetd USB BMC"); /* untouched default */
+	assert_string_equal(cfg.serial, "ABC123");
+	assert_string_equal(cfg.image_store, "/srv/images");
+	assert_false(cfg.cdrom);
+	assert_false(cfg.readonly);
+	assert_string_equal(cfg.bind, "::1");
+	assert_int_equal(cfg.port, 443);
+	assert_string_equal(cfg.users_file, "/etc/bmc/users");
+	assert_string_equal(cfg.state_dir, "/var/lib/bmc");
+	assert_int_equal(cfg.log_level, GD_LOG_DEBUG);
+	char names[64];
+	gd_config_functions_str(cfg.functions, names, sizeof(names));
+	assert_string_equal(names, "keyboard,acm");
+}
+
+/* Loads TEXT and expects an error naming the file, LINE and containing WHAT. */
+static void expect_error(const char *text, int line, const char *what)
+{
+	const char *path = unit_write("bad.conf", text);
+	struct gd_config cfg;
+	gd_config_defaults(&cfg);
+	char err[512] = "";
+	assert_int_equal(gd_config_load(&cfg, path, err, sizeof(err)), -1);
+	char where[300];
+	snprintf(where, sizeof(where), "%s:%d: ", path, line);
+	if (strncmp(err, where, strlen(where)) != 0 || strstr(err, what) == NULL)
+		fail_msg("got \"%s\", expected \"%s...%s\"", err, where, what);
+	assert_null(strchr(err, '\n')); /* one line */
+}
+
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	expect_error("[http]\nport = 80\nprot = 81\n", 3, "unknown key 'prot' in [http]");
+}
+
+static void test_unknown_section(void **state)
+{
+	(void)state;
+	expect_error("[htp]\nport = 80\n", 2, "unknown section [htp]");
+}
+
+static void test_key_outside_section(void **state)
+{
+	(void)state;
+	expect_error("port = 80\n", 1, "outside any [section]");
+}
+
+static void test_bad_values(void **state)
+{
+	(void)state;
+	expect_error("[http]\nport = 70000\n", 2, "'70000' is not a port number");
+	expect_error("[http]\nport = -1\n", 2, "is not a port number");
+	expect_error("[http]\nport = 80x\n", 2, "is not a port number");
+	expect_error("[http]\n\nbind = localhost\n", 3, "not an IPv4 or IPv6 address");
+	expect_error("[usb]\nvendor_id = 0x1ffff\n", 2, "not a 16-bit number");
+	expect_error("[gadget]\nkeep_on_exit = maybe\n", 2, "'maybe' is not a boolean");
+	expect_error("[gadget]\nfunctions = keyboard, mouse\n", 2, "unknown function 'mouse'");
+	expect_error("[gadget]\nfunctions = ,\n", 2, "at least one function");
+	expect_error("[gadget]\nname = ../evil\n", 2, "not a valid name");
+	expect_error("[media]\nimage_store = images\n", 2, "not an absolute path");
+	expect_error("[daemon]\nlog_level = loud\n", 2, "not a log level");
+	expect_error("[usb]\nproduct = "
+		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+		     2, "longer than 126");
+}
+
+static void test_syntax_error(void **state)
+{
+	(void)state;
+	expect_error("[http]\nport 80\n", 2, "syntax error");
+	expect_error("[http\nport = 80\n", 1, "syntax error");
+	/* The first error wins, whichever kind it is. */
+	expect_error("[http]\nport 80\nprot = 1\n", 2, "syntax error");
+	expect_error("[http]\nprot = 1\nport 80\n", 2, "unknown key 'prot'");
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	struct gd_config cfg;
+	gd_config_defaults(&cfg);
+	char err[512];
+	assert_int_equal(gd_config_load(&cfg, "/nonexistent/gadgetd.conf", err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/gadgetd.conf: cannot open: No such file or directory");
+}
+
+int main(void)
+{
+	gd_log_set_level(GD_LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_unknown_key),	    cmocka_unit_test(test_unknown_section),
+		cmocka_unit_test(test_key_outside_section), cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_syntax_error),	    cmocka_unit_test(test_missing_file),
+	};
+	int failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	unit_scratch_cleanup();
+	return failed;
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# /init of the VM rig's guest, which plays both sides of the USB cable:
+#   Pi side: dummy_hcd's UDC, the gadget function modules, gpio-sim, gadgetd from its config;
+#   server side: the host drivers, the observer (JSON lines to the build machine), a getty
+#   on /dev/ttyACM0 like a server's serial console.
+# The build machine drives it through the "ctl" virtio port: one shell command a line,
+# answered with its output lines prefixed by '|' and a last line "=RC <exit status>".
+export PATH=/usr/bin:/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+mkdir -p /var/log /var/lib/gadgetd/images
+for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null || echo "rig: insmod $m failed"; done
+mount -t configfs none /sys/kernel/config
+
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+
+# Name the virtio ports as udev would (/dev/virtio-ports/NAME).
+mkdir -p /dev/virtio-ports
+for p in /sys/class/virtio-ports/*; do
+  ln -sf "/dev/${p##*/}" "/dev/virtio-ports/$(cat "$p/name")"
+done
+
+# A simulated GPIO chip for the ATX lines (gpio-sim, built out of tree).
+S=/sys/kernel/config/gpio-sim/rig
+mkdir -p $S/bank0 && echo 8 > $S/bank0/num_lines && echo 1 > $S/live
+
+observer /dev/virtio-ports/server.log "$(cat /etc/rig/usb-id)" 2>>/var/log/observer.log &
+
+# The server's serial console: a getty on ttyACM0 whenever the host has one.
+(while :; do
+  if [ -c /dev/ttyACM0 ]; then getty -n -l /bin/sh 115200 ttyACM0 vt100; fi
+  sleep 0.3
+done) </dev/null >/dev/null 2>&1 &
+
+rig-start
+
+ctl_loop() {
+  while :; do
+    while IFS= read -r line; do
+      sh -c "$line" </dev/null >/tmp/ctl.out 2>&1 3>&-
+      rc=$?
+      sed 's/^/|/' /tmp/ctl.out
+      echo "=RC $rc"
+    done <&3 >&3
+    sleep 0.2
+  done
+}
+exec 3<>/dev/virtio-ports/ctl
+echo "rig: ready"
+ctl_loop

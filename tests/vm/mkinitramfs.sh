@@ -1,0 +1,44 @@
+#!/bin/bash
+# Packs the VM rig's initramfs: busybox, the kernel modules both sides need (in dependency
+# order), gpio-sim, gadgetd and the observer with the shared libraries they link.
+# Usage: mkinitramfs.sh KERNEL_DIR BUILD_DIR OUTPUT
+set -euo pipefail
+KDIR=$1 B=$2 OUT=$3
+KV=$(basename "$KDIR")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$B/rig/root
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,proc,sys,dev,tmp,run,mnt,lib/modules,etc/gadgetd,etc/rig,var/lib}
+
+cp /bin/busybox "$ROOT/bin/"
+for a in $("$ROOT/bin/busybox" --list); do
+  [ "$a" = busybox ] || ln -sf busybox "$ROOT/bin/$a"
+done
+
+MODULES=(configfs dummy_hcd libcomposite usb_f_hid usb_f_mass_storage usb_f_acm
+         usbhid hid-generic evdev usb-storage sr_mod sd_mod isofs cdc-acm
+         virtio_pci virtio_net virtio_console)
+i=0
+for m in $(for n in "${MODULES[@]}"; do modprobe -d "$KDIR/img" -S "$KV" --show-depends "$n"; done |
+           awk '/^insmod/{print $2}' | awk '!seen[$0]++'); do
+  i=$((i + 1))
+  cp "$m" "$ROOT/lib/modules/$(printf %02d $i)-$(basename "$m")"
+done
+cp "$KDIR/mod/gpio-sim-oot.ko" "$ROOT/lib/modules/99-gpio-sim-oot.ko"
+
+# Binaries with their shared libraries, at the paths the dynamic loader looks in.
+for bin in "$B/gadgetd" "$B/observer"; do
+  cp "$bin" "$ROOT/usr/bin/"
+  for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+    mkdir -p "$ROOT$(dirname "$lib")"
+    cp -L "$lib" "$ROOT$lib"
+  done
+done
+
+install -m 0755 "$HERE/init.sh" "$ROOT/init"
+install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$ROOT/usr/bin/"
+cp "$HERE/gadgetd.conf" "$ROOT/etc/gadgetd/gadgetd.conf"
+echo "1d6b:0104" > "$ROOT/etc/rig/usb-id"
+(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+ln -sf "$(cd "$KDIR" && pwd)/img/boot/vmlinuz-$KV" "$(dirname "$OUT")/vmlinuz"

@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""The VM rig from the build machine's side: boots the guest under QEMU (TCG), forwards the
+API port, reads the server side's JSON lines and runs commands in the guest.
+
+  python3 tests/vm/rig.py run     boot, print the API URL and credentials, stay up until Ctrl-C
+
+Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_VM_DIR (default build/vm).
+"""
+import base64
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+
+
+class RigError(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Rig:
+    def __init__(self, vm_dir=None, port=None):
+        self.dir = os.path.abspath(vm_dir or os.environ.get("GADGETD_VM_DIR") or os.path.join(BUILD, "vm"))
+        self.port = int(port or os.environ.get("GADGETD_PORT") or 8080)
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.qemu = None
+        self.ctl = None
+        self.ctl_buf = b""
+        self.lock = None
+        os.makedirs(self.dir, exist_ok=True)
+        self.log_path = os.path.join(self.dir, "server.log")
+        self.console_path = os.path.join(self.dir, "console.log")
+
+    # -- credentials and initramfs -------------------------------------------------------
+    def credentials(self):
+        """The demo user 'admin' with a random password, kept across boots."""
+        path = os.path.join(self.dir, "credentials")
+        if not os.path.exists(path):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("admin:%s\n" % secrets.token_urlsafe(12))
+        with open(path) as f:
+            user, password = f.read().strip().split(":", 1)
+        return user, password
+
+    def _initrd(self):
+        """The base initramfs plus an overlay archive with this rig's users file."""
+        user, password = self.credentials()
+        overlay = tempfile.mkdtemp(dir=self.dir)
+        try:
+            etc = os.path.join(overlay, "etc", "gadgetd")
+            os.makedirs(etc)
+            subprocess.run([os.path.join(BUILD, "gadgetd"), "passwd", "--users",
+                            os.path.join(etc, "users"), user], input=password + "\n",
+                           text=True, check=True, capture_output=True)
+            files = subprocess.run(["find", "."], cwd=overlay, check=True, capture_output=True).stdout
+            archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=overlay, input=files,
+                                     check=True, capture_output=True).stdout
+        finally:
+            shutil.rmtree(overlay)
+        path = os.path.join(self.dir, "initrd.img")
+        with open(os.path.join(BUILD, "rig", "initrd.cpio.gz"), "rb") as base, open(path, "wb") as out:
+            data = base.read()
+            # The kernel unpacks concatenated archives in order; an uncompressed one must start
+            # 4-byte aligned, and zeros between archives are skipped.
+            out.write(data + b"\0" * (-len(data) % 512))
+            out.write(archive)
+        return path
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def boot(self, timeout=180):
+        self.lock = open(os.path.join(self.dir, "lock"), "w")
+        try:
+            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RigError("another rig is running in %s (set GADGETD_VM_DIR for a second one)" % self.dir)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", self.port))
+            except OSError as e:
+                raise RigError("port %d on 127.0.0.1 is busy (%s): set GADGETD_PORT" % (self.port, e.strerror))
+        initrd = self._initrd()
+        sock = os.path.join(self.dir, "ctl.sock")
+        for p in (sock, self.log_path):
+            if os.path.exists(p):
+                os.unlink(p)
+        cmd = [
+            "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
+            "-display", "none", "-monitor", "none", "-no-reboot",
+            "-serial", "file:" + self.console_path,
+            "-kernel", os.path.join(BUILD, "rig", "vmlinuz"), "-initrd", initrd,
+            "-append", "console=ttyS0 quiet panic=-1",
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080" % self.port,
+            "-device", "virtio-net-pci,netdev=n0",
+            "-device", "virtio-serial-pci",
+            "-chardev", "file,id=log,path=" + self.log_path,
+            "-device", "virtserialport,chardev=log,name=server.log",
+            "-chardev", "socket,id=ctl,path=%s,server=on,wait=off" % sock,
+            "-device", "virtserialport,chardev=ctl,name=ctl",
+        ]
+        self.qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.dir, "qemu.log"), "w"))
+        deadline = time.time() + timeout
+        while not os.path.exists(sock):
+            self._check_alive()
+            if time.time() > deadline:
+                raise RigError("QEMU did not create %s" % sock)
+            time.sleep(0.05)
+        self.ctl = socket.socket(socket.AF_UNIX)
+        self.ctl.connect(sock)
+        self.wait_api(deadline - time.time())
+
+    def _check_alive(self):
+        if self.qemu.poll() is not None:
+            raise RigError("QEMU exited with %d; see %s" % (self.qemu.returncode, self.dir))
+
+    def wait_api(self, timeout=60):
+        """Ready means the API answers."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            self._check_alive()
+            try:
+                status, _ = self.api("GET", "/api/status", timeout=2)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RigError("the API did not answer within %ds; see %s/console.log" % (timeout, self.dir))
+
+    def shutdown(self):
+        """Stops gadgetd (it removes its gadget), then powers the guest off."""
+        if self.qemu is None:
+            return
+        if self.qemu.poll() is None:
+            try:
+                self.sh("rig-stop >/dev/null; sync; poweroff -f", timeout=15)
+            except (RigError, OSError):
+                pass
+            try:
+                self.qemu.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.qemu.kill()
+                self.qemu.wait()
+        if self.ctl:
+            self.ctl.close()
+        self.qemu = None
+
+    # -- the guest's shell ---------------------------------------------------------------
+    def sh(self, command, timeout=60):
+        """Runs COMMAND in the guest; returns (exit status, output)."""
+        if "\n" in command:
+            raise ValueError("one line per command")
+        self.ctl.sendall(command.encode() + b"\n")
+        self.ctl.settimeout(timeout)
+        out = []
+        while True:
+            while b"\n" not in self.ctl_buf:
+                try:
+                    chunk = self.ctl.recv(65536)
+                except socket.timeout:
+                    raise RigError("guest command timed out: %s" % command)
+                if not chunk:
+                    raise RigError("guest control port closed")
+                self.ctl_buf += chunk
+            line, self.ctl_buf = self.ctl_buf.split(b"\n", 1)
+            text = line.decode(errors="replace")
+            if text.startswith("=RC "):
+                return int(text[4:]), "\n".join(out)
+            out.append(text[1:] if text.startswith("|") else text)
+
+    # -- the API -------------------------------------------------------------------------
+    def api(self, method, path, body=None, auth=True, headers=None, timeout=30, raw=None):
+        """Calls the API; returns (status, parsed JSON body or None)."""
+        hdrs = dict(headers or {})
+        if auth is True:
+            auth = self.credentials()
+        if auth:
+            token = base64.b64encode(("%s:%s" % auth).encode()).decode()
+            hdrs["Authorization"] = "Basic " + token
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if data is not None:
+            hdrs.setdefault("Content-Type", "application/json")
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                status, text, self.last_headers = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as e:
+            status, text, self.last_headers = e.code, e.read(), e.headers
+        try:
+            return status, json.loads(text) if text else None
+        except ValueError:
+            return status, text
+
+    # -- what the server side saw --------------------------------------------------------
+    def events(self):
+        try:
+            with open(self.log_path) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def wait_event(self, match, after=0, timeout=30):
+        """Waits for an event (index >= AFTER) whose fields include MATCH; returns (index, event)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for i, ev in enumerate(self.events()):
+                if i >= after and all(ev.get(k) == v for k, v in match.items()):
+                    return i, ev
+            time.sleep(0.05)
+        raise RigError("no event %s within %ds" % (match, timeout))
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] != "run":
+        print(__doc__, file=sys.stderr)
+        return 2
+    rig = Rig()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    try:
+        print("rig: booting the VM (QEMU, TCG)...", flush=True)
+        t0 = time.time()
+        rig.boot()
+        user, password = rig.credentials()
+        print("rig: ready in %.1fs" % (time.time() - t0))
+        print("  API:          %s/api/status" % rig.url)
+        print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
+        print("  try:          curl -u $(cat %s) %s/api/status" % (os.path.relpath(os.path.join(rig.dir, "credentials")), rig.url))
+        print("  server side:  %s" % os.path.relpath(rig.log_path))
+        print("Ctrl-C stops the rig.", flush=True)
+        while not stop and rig.qemu.poll() is None:
+            time.sleep(0.2)
+    except RigError as e:
+        print("rig: %s" % e, file=sys.stderr)
+        return 1
+    finally:
+        print("rig: shutting down", flush=True)
+        rig.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
