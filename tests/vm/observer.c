@@ -126,6 +126,11 @@ static void scan(struct found *f)
 			continue;
 		snprintf(f->usb, sizeof(f->usb), "%.40s", e->d_name);
 		walk(dev, "", 0, f);
+		/* Until the host sets a configuration the device has no interfaces yet. */
+		unsigned expected;
+		if (read_hex(dev, "bNumInterfaces", &expected) < 0 || expected == 0)
+			expected = 1000;
+		int listed = 0;
 		/* Interfaces are "1-1:1.N"; each known class must have produced its node. */
 		rewinddir(d);
 		for (struct dirent *i = readdir(d); i != NULL; i = readdir(d)) {
@@ -135,10 +140,13 @@ static void scan(struct found *f)
 			snprintf(idir, sizeof(idir), "%s/%s", root, i->d_name);
 			if (strncmp(i->d_name, f->usb, n) != 0 || i->d_name[n] != ':')
 				continue;
+			listed++;
 			if (read_hex(idir, "bInterfaceClass", &cls) < 0 || (cls == 0x03 && !f->keyboard[0]) || (cls == 0x08 && !f->block[0]) ||
 			    (cls == 0x02 && !f->tty[0]))
 				f->interfaces++;
 		}
+		if ((unsigned)listed < expected)
+			f->interfaces += (int)(expected - (unsigned)listed);
 		break;
 	}
 	closedir(d);

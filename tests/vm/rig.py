@@ -186,6 +186,28 @@ class Rig:
                 return int(text[4:]), "\n".join(out)
             out.append(text[1:] if text.startswith("|") else text)
 
+    def write_file(self, path, text):
+        """Writes TEXT to PATH in the guest."""
+        data = base64.b64encode(text.encode()).decode()
+        rc, out = self.sh("echo %s | base64 -d > %s" % (data, path))
+        if rc != 0:
+            raise RigError("writing %s in the guest: %s" % (path, out))
+
+    def config(self, extra=""):
+        """The rig's gadgetd config with EXTRA appended (later sections override)."""
+        with open(os.path.join(ROOT, "tests", "vm", "gadgetd.conf")) as f:
+            return f.read() + "\n" + extra
+
+    def gadgetd_running(self):
+        rc, _ = self.sh("[ -s /run/gadgetd.pid ] && kill -0 $(cat /run/gadgetd.pid)")
+        return rc == 0
+
+    def recover(self):
+        """After a failed test: gadgetd running from the default config, API answering."""
+        if not self.gadgetd_running():
+            self.sh("rig-start")
+        self.wait_api(30)
+
     # -- the API -------------------------------------------------------------------------
     def api(self, method, path, body=None, auth=True, headers=None, timeout=30, raw=None):
         """Calls the API; returns (status, parsed JSON body or None)."""

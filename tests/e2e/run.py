@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""End-to-end tests: one guest boot serves every test module in tests/e2e/test_*.py.
+
+Each module's test_* functions run in file order, given the booted Rig. Prints TAP; a test
+that raises fails with its message. Usage: run.py [NAME_FILTER]
+"""
+import importlib.util
+import inspect
+import os
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "vm"))
+import rig as rigmod  # noqa: E402
+
+
+def collect(name_filter):
+    tests = []
+    for fname in sorted(os.listdir(HERE)):
+        if not (fname.startswith("test_") and fname.endswith(".py")):
+            continue
+        spec = importlib.util.spec_from_file_location(fname[:-3], os.path.join(HERE, fname))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        funcs = [f for n, f in inspect.getmembers(mod, inspect.isfunction)
+                 if n.startswith("test_") and f.__module__ == mod.__name__]
+        funcs.sort(key=lambda f: f.__code__.co_firstlineno)
+        tests += [("%s.%s" % (fname[:-3], f.__name__), f) for f in funcs
+                  if not name_filter or name_filter in f.__name__]
+    return tests
+
+
+def main():
+    tests = collect(sys.argv[1] if len(sys.argv) > 1 else "")
+    print("1..%d" % len(tests), flush=True)
+    vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
+    rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port())
+    failed = 0
+    try:
+        t0 = time.time()
+        rig.boot()
+        print("# guest booted, API ready in %.1fs" % (time.time() - t0), flush=True)
+    except Exception as e:  # every test fails when there is no guest
+        for i, (name, _) in enumerate(tests, 1):
+            print("not ok %d - %s # no guest: %s" % (i, name, e))
+        rig.shutdown()
+        return 1
+    try:
+        for i, (name, func) in enumerate(tests, 1):
+            t = time.time()
+            try:
+                func(rig)
+                print("ok %d - %s (%.1fs)" % (i, name, time.time() - t), flush=True)
+            except Exception as e:
+                failed += 1
+                print("not ok %d - %s" % (i, name), flush=True)
+                for line in ("%s: %s" % (type(e).__name__, e)).splitlines() + \
+                        traceback.format_exc().splitlines()[-6:]:
+                    print("#   " + line, flush=True)
+                rig.recover()
+    finally:
+        rig.shutdown()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

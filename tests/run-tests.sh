@@ -1,0 +1,31 @@
+#!/bin/bash
+# Runs the unit tests (ASan+UBSan builds) and the VM end-to-end suite, each as TAP into
+# build/test-results/, then prints one summary line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+R=build/test-results
+rm -rf "$R" && mkdir -p "$R"
+
+for t in build/unit/test_*; do
+  case "$t" in *.d) continue ;; esac
+  name=$(basename "$t")
+  CMOCKA_MESSAGE_OUTPUT=TAP "$t" > "$R/$name.tap" 2> "$R/$name.err"
+  rc=$?
+  # A crash (sanitizer report, signal) fails the binary even if its TAP looked fine.
+  if [ $rc -ne 0 ] && ! grep -q '^not ok' "$R/$name.tap"; then
+    echo "not ok - $name exited with $rc" >> "$R/$name.tap"
+  fi
+  cat "$R/$name.tap"
+  [ -s "$R/$name.err" ] && sed 's/^/# /' "$R/$name.err"
+done
+
+echo "# e2e: booting the VM rig"
+python3 tests/e2e/run.py | tee "$R/e2e.tap"
+[ "${PIPESTATUS[0]}" -eq 0 ] || grep -q '^not ok' "$R/e2e.tap" || echo "not ok - e2e runner failed" >> "$R/e2e.tap"
+
+passed=$(cat "$R"/*.tap | grep -c '^ok')
+failed=$(cat "$R"/*.tap | grep -c '^not ok')
+echo
+grep -h '^not ok' "$R"/*.tap | sed 's/^/FAILED: /'
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
