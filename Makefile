@@ -11,10 +11,10 @@ PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -MMD -MP
-DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_DATADIR='"$(DATADIR)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
+DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
-SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SANITIZE ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRCS     := $(wildcard gadgetd/*.c)
 OBJS     := $(SRCS:gadgetd/%.c=$(B)/obj/%.o)
@@ -25,9 +25,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 .PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig
 all: $(B)/gadgetd
 
+# Build dependencies only (what a Pi needs); the rig and the tests need the rest.
 deps: $(B)/.deps
 $(B)/.deps: scripts/install-deps.sh
-	scripts/install-deps.sh
+	scripts/install-deps.sh build
+	@mkdir -p $(B) && touch $@
+$(B)/.deps-all: scripts/install-deps.sh
+	scripts/install-deps.sh all
 	@mkdir -p $(B) && touch $@
 
 $(B)/gadgetd: $(OBJS)
@@ -38,27 +42,27 @@ $(B)/obj/%.o: gadgetd/%.c | $(B)/.deps
 	$(CC) $(BASE) $(CFLAGS) $(DEFS) $(PKG_CFLAGS) -c -o $@ $<
 
 # Unit tests link only the objects they need, built with ASan and UBSan.
-$(B)/asan/%.o: gadgetd/%.c | $(B)/.deps
+$(B)/asan/%.o: gadgetd/%.c | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(B)/unit/test_config: $(B)/asan/config.o $(B)/asan/log.o
 $(B)/unit/test_auth: $(B)/asan/auth.o $(B)/asan/log.o
 $(B)/unit/test_json: $(B)/asan/json.o
-$(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps
+$(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) -Igadgetd $(PKG_CFLAGS) -o $@ $< $(filter %.o,$^) \
 		$(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 # The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd and the observer.
-$(B)/observer: tests/vm/observer.c | $(B)/.deps
+$(B)/observer: tests/vm/observer.c | $(B)/.deps-all
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs libevdev jansson)
 
-$(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps
+$(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	tests/vm/fetch-kernel.sh $(B)/cache/kernel > $@.tmp && mv $@.tmp $@
 
-$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf
 	tests/vm/mkinitramfs.sh $(B)/cache/kernel/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
@@ -74,10 +78,15 @@ run: all rig
 bench: all rig
 	python3 tests/bench.py
 
-valgrind: $(B)/gadgetd unit
-	tests/run-valgrind.sh
+# The unit tests again, without sanitizers, under valgrind's memcheck.
+valgrind:
+	$(MAKE) --no-print-directory B=$(B)/valgrind SANITIZE= unit
+	@for t in $(UNIT_BINS:$(B)/%=$(B)/valgrind/%); do \
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			$$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; \
+	done; echo "valgrind: all unit tests clean"
 
-lint: | $(B)/.deps
+lint: | $(B)/.deps-all
 	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c

@@ -17,8 +17,9 @@ json_t *gd_api_gadget_json(struct gd_gadget *gadget)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = {
-		{GD_FUNC_KEYBOARD, "keyboard"}, {GD_FUNC_MASS_STORAGE, "mass_storage"}, {GD_FUNC_ACM, "acm"}};
+	} names[] = {{GD_FUNC_KEYBOARD, "keyboard"},
+	             {GD_FUNC_MASS_STORAGE, "mass_storage"},
+	             {GD_FUNC_ACM, "acm"}};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (info.functions & names[i].bit)
 			json_array_append_new(functions, json_string(names[i].name));
@@ -27,9 +28,10 @@ json_t *gd_api_gadget_json(struct gd_gadget *gadget)
 	snprintf(vid, sizeof(vid), "%04x", info.vendor_id);
 	snprintf(pid, sizeof(pid), "%04x", info.product_id);
 	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:b, s:o, s:s, s:s}", "name", info.name, "udc",
-			 info.udc, "connected", info.bound, "host_state", info.host_state, "configured",
-			 info.bound && strcmp(info.host_state, "configured") == 0, "reused",
-			 info.reused, "functions", functions, "vendor_id", vid, "product_id", pid);
+	                 info.udc, "connected", info.bound, "host_state", info.host_state,
+	                 "configured", info.bound && strcmp(info.host_state, "configured") == 0,
+	                 "reused", info.reused, "functions", functions, "vendor_id", vid,
+	                 "product_id", pid);
 }
 
 unsigned gd_api_gadget_get(struct gd_api_request *req, json_t **reply)
@@ -44,7 +46,7 @@ unsigned gd_api_gadget_post(struct gd_api_request *req, json_t **reply)
 	json_error_t jerr;
 	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s:b}", "connected", &connected) < 0) {
 		*reply = gd_json_error("bad_request", "%s (expected {\"connected\": true|false})",
-				       jerr.text);
+		                       jerr.text);
 		return 400;
 	}
 	char err[256];

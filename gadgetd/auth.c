@@ -26,7 +26,7 @@
 
 #define LOG_PREFIX "AUTH: "
 #define HEADER_MAX 1024
-#define MAC_LEN 32
+#define MAC_LEN    32
 
 struct user {
 	char name[GD_AUTH_NAME_MAX + 1];
@@ -43,7 +43,7 @@ struct gd_auth {
 	struct user *users;
 	size_t count;
 	unsigned char mac_key[32];
-	char *dummy_hash;
+	char *dummy_hash; /* a hash to verify against for unknown users */
 };
 
 static char *hash_password(const char *password);
@@ -88,7 +88,8 @@ static int parse_line(char *line, struct user *u, char *msg, size_t msglen)
 		return -1;
 	}
 	if (hash[0] != '$' || strchr(hash, ':') != NULL) {
-		snprintf(msg, msglen, "user '%.32s': not a crypt(3) hash (run 'gadgetd passwd')", line);
+		snprintf(msg, msglen, "user '%.32s': not a crypt(3) hash (run 'gadgetd passwd')",
+		         line);
 		return -1;
 	}
 	memset(u, 0, sizeof(*u));
@@ -98,7 +99,7 @@ static int parse_line(char *line, struct user *u, char *msg, size_t msglen)
 }
 
 static int read_users(FILE *f, const char *path, struct user **out, size_t *count, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	struct user *users = NULL;
 	size_t n = 0;
@@ -114,7 +115,8 @@ static int read_users(FILE *f, const char *path, struct user **out, size_t *coun
 			if (rc == 0)
 				free(u.hash);
 			free_users(users, n);
-			snprintf(err, errlen, "%s:%d: %s", path, lineno, rc < 0 ? msg : "out of memory");
+			snprintf(err, errlen, "%s:%d: %s", path, lineno,
+			         rc < 0 ? msg : "out of memory");
 			return -EINVAL;
 		}
 		users = grown;
@@ -166,10 +168,6 @@ int gd_auth_open(struct gd_auth **out, const char *path, char *err, size_t errle
 		rc = -errno;
 		snprintf(err, errlen, "getrandom: %s", strerror(errno));
 	}
-	if (rc == 0 && (auth->dummy_hash = hash_password("unknown user")) == NULL) {
-		rc = -EINVAL;
-		snprintf(err, errlen, "crypt(3) cannot make yescrypt hashes");
-	}
 	if (rc == 0)
 		rc = load(auth, err, errlen);
 	if (rc < 0) {
@@ -218,8 +216,7 @@ static void reload_if_changed(struct gd_auth *auth)
 }
 
 /* Splits "Basic base64(user:password)" into USER and PASS (both NUL-terminated). */
-static int decode_basic(const char *header, char *user, size_t userlen, char *pass,
-			size_t passlen)
+static int decode_basic(const char *header, char *user, size_t userlen, char *pass, size_t passlen)
 {
 	if (strlen(header) > HEADER_MAX || strncasecmp(header, "Basic ", 6) != 0)
 		return -1;
@@ -246,29 +243,19 @@ static int decode_basic(const char *header, char *user, size_t userlen, char *pa
 	size_t plen = (size_t)n - ulen - 1;
 	if (ulen >= userlen || plen >= passlen)
 		return -1;
-	memcpy(user, decoded, ulen);
-	user[ulen] = '\0';
-	memcpy(pass, colon + 1, plen + 1);
+	snprintf(user, userlen, "%.*s", (int)ulen, (const char *)decoded);
+	snprintf(pass, passlen, "%s", colon + 1);
 	OPENSSL_cleanse(decoded, sizeof(decoded));
 	return 0;
 }
 
-static void password_mac(const struct gd_auth *auth, const struct user *u, const char *password,
-			 unsigned char out[MAC_LEN])
+static void password_mac(const struct gd_auth *auth, const char *password,
+                         unsigned char out[MAC_LEN])
 {
-	/* Keyed by a per-process secret and bound to the stored hash: a changed password misses. */
+	/* Keyed by a per-process secret; a reload of the users file forgets every MAC. */
 	unsigned int len = MAC_LEN;
-	size_t hlen = strlen(u->hash), plen = strlen(password);
-	unsigned char *msg = malloc(hlen + 1 + plen);
-	if (msg == NULL) {
-		memset(out, 0, MAC_LEN);
-		return;
-	}
-	memcpy(msg, u->hash, hlen + 1);
-	memcpy(msg + hlen + 1, password, plen);
-	HMAC(EVP_sha256(), auth->mac_key, sizeof(auth->mac_key), msg, hlen + 1 + plen, out, &len);
-	OPENSSL_cleanse(msg, hlen + 1 + plen);
-	free(msg);
+	HMAC(EVP_sha256(), auth->mac_key, sizeof(auth->mac_key), (const unsigned char *)password,
+	     strlen(password), out, &len);
 }
 
 static bool crypt_matches(const char *password, const char *hash)
@@ -277,7 +264,7 @@ static bool crypt_matches(const char *password, const char *hash)
 	memset(&data, 0, sizeof(data));
 	const char *computed = crypt_r(password, hash, &data);
 	bool ok = computed != NULL && computed[0] != '*' && strlen(computed) == strlen(hash) &&
-		  CRYPTO_memcmp(computed, hash, strlen(hash)) == 0;
+	          CRYPTO_memcmp(computed, hash, strlen(hash)) == 0;
 	OPENSSL_cleanse(&data, sizeof(data));
 	return ok;
 }
@@ -290,11 +277,16 @@ static bool verify(struct gd_auth *auth, const char *name, const char *password)
 			u = &auth->users[i];
 	}
 	if (u == NULL) {
-		crypt_matches(password, auth->dummy_hash); /* unknown users cost as much */
+		/* Unknown users cost as much as known ones. Made on first use: start-up stays fast.
+		 */
+		if (auth->dummy_hash == NULL)
+			auth->dummy_hash = hash_password("unknown user");
+		if (auth->dummy_hash != NULL)
+			crypt_matches(password, auth->dummy_hash);
 		return false;
 	}
 	unsigned char mac[MAC_LEN];
-	password_mac(auth, u, password, mac);
+	password_mac(auth, password, mac);
 	bool ok = u->verified && CRYPTO_memcmp(mac, u->verified_mac, MAC_LEN) == 0;
 	if (!ok && crypt_matches(password, u->hash)) {
 		memcpy(u->verified_mac, mac, MAC_LEN);
@@ -306,7 +298,7 @@ static bool verify(struct gd_auth *auth, const char *name, const char *password)
 }
 
 enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, char *user,
-					size_t userlen)
+                                        size_t userlen)
 {
 	if (header == NULL)
 		return GD_AUTH_MISSING;
@@ -359,10 +351,11 @@ static char *hash_password(const char *password)
 }
 
 int gd_auth_set_password(const char *path, const char *user, const char *password, char *err,
-			 size_t errlen)
+                         size_t errlen)
 {
 	if (!gd_auth_name_valid(user)) {
-		snprintf(err, errlen, "'%s' is not a valid user name (1-32 of A-Z a-z 0-9 . _ -)", user);
+		snprintf(err, errlen, "'%s' is not a valid user name (1-32 of A-Z a-z 0-9 . _ -)",
+		         user);
 		return -EINVAL;
 	}
 	if (password[0] == '\0') {

@@ -33,7 +33,7 @@ size_t gd_auth_user_count(struct gd_auth *auth);
  * Safe to call from several threads.
  */
 enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, char *user,
-					size_t userlen);
+                                        size_t userlen);
 
 /* Whether NAME is a valid user name: 1-32 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int gd_auth_name_valid(const char *name);
@@ -43,6 +43,6 @@ int gd_auth_name_valid(const char *name);
  * the file atomically with mode 0600. Returns 0 or -errno with a message in ERR.
  */
 int gd_auth_set_password(const char *path, const char *user, const char *password, char *err,
-			 size_t errlen);
+                         size_t errlen);
 
 #endif

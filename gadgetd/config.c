@@ -11,9 +11,6 @@
 
 #include "log.h"
 
-#ifndef GD_DATADIR
-#define GD_DATADIR "/usr/local/share/gadgetd"
-#endif
 #ifndef GD_SYSCONFDIR
 #define GD_SYSCONFDIR "/etc/gadgetd"
 #endif
@@ -21,7 +18,7 @@
 struct parse_ctx {
 	struct gd_config *cfg;
 	FILE *file;
-	int line;      /* lines read so far: the handler's entry ends on this line */
+	int line; /* lines read so far: the handler's entry ends on this line */
 	int error_line;
 	char msg[256]; /* first error, without file and line */
 };
@@ -40,9 +37,9 @@ static const struct {
 	const char *name;
 	enum gd_function bit;
 } function_names[] = {
-	{"keyboard", GD_FUNC_KEYBOARD},
-	{"mass_storage", GD_FUNC_MASS_STORAGE},
-	{"acm", GD_FUNC_ACM},
+    {"keyboard", GD_FUNC_KEYBOARD},
+    {"mass_storage", GD_FUNC_MASS_STORAGE},
+    {"acm", GD_FUNC_ACM},
 };
 
 void gd_config_defaults(struct gd_config *cfg)
@@ -63,9 +60,7 @@ void gd_config_defaults(struct gd_config *cfg)
 	snprintf(cfg->bind, sizeof(cfg->bind), "0.0.0.0");
 	cfg->port = 8080;
 	snprintf(cfg->users_file, sizeof(cfg->users_file), "%s/users", GD_SYSCONFDIR);
-	snprintf(cfg->webui_dir, sizeof(cfg->webui_dir), "%s/webui", GD_DATADIR);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/gadgetd");
-	snprintf(cfg->keymaps_dir, sizeof(cfg->keymaps_dir), "%s/keymaps", GD_DATADIR);
 	cfg->log_level = GD_LOG_INFO;
 }
 
@@ -97,7 +92,8 @@ static int set_path(void *field, size_t size, const char *value, char *msg, size
 static int set_name(void *field, size_t size, const char *value, char *msg, size_t msglen)
 {
 	if (value[0] == '\0' || value[0] == '.' || strpbrk(value, "/ \t") != NULL) {
-		snprintf(msg, msglen, "'%s' is not a valid name (no '/', spaces or leading '.')", value);
+		snprintf(msg, msglen, "'%s' is not a valid name (no '/', spaces or leading '.')",
+		         value);
 		return -1;
 	}
 	return set_string(field, size, value, msg, msglen);
@@ -199,7 +195,8 @@ static int set_functions(void *field, size_t size, const char *value, char *msg,
 				bit = function_names[i].bit;
 		}
 		if (bit == 0) {
-			snprintf(msg, msglen, "unknown function '%s' (keyboard, mass_storage, acm)", tok);
+			snprintf(msg, msglen, "unknown function '%s' (keyboard, mass_storage, acm)",
+			         tok);
 			return -1;
 		}
 		mask |= bit;
@@ -212,33 +209,32 @@ static int set_functions(void *field, size_t size, const char *value, char *msg,
 	return 0;
 }
 
-#define OPT(sec, key, fn, member)                                                              \
+#define OPT(sec, key, fn, member)                                                                  \
 	{                                                                                          \
-		sec, key, fn, offsetof(struct gd_config, member), sizeof(((struct gd_config *)0)->member) \
+		sec, key, fn, offsetof(struct gd_config, member),                                  \
+		    sizeof(((struct gd_config *)0)->member)                                        \
 	}
 
 static const struct option options[] = {
-	OPT("gadget", "name", set_name, gadget_name),
-	OPT("gadget", "configfs", set_path, configfs),
-	OPT("gadget", "udc", set_string, udc),
-	OPT("gadget", "udc_class", set_path, udc_class),
-	OPT("gadget", "functions", set_functions, functions),
-	OPT("gadget", "keep_on_exit", set_bool, keep_on_exit),
-	OPT("usb", "vendor_id", set_u16, vendor_id),
-	OPT("usb", "product_id", set_u16, product_id),
-	OPT("usb", "manufacturer", set_string, manufacturer),
-	OPT("usb", "product", set_string, product),
-	OPT("usb", "serial", set_string, serial),
-	OPT("media", "image_store", set_path, image_store),
-	OPT("media", "cdrom", set_bool, cdrom),
-	OPT("media", "readonly", set_bool, readonly),
-	OPT("http", "bind", set_address, bind),
-	OPT("http", "port", set_port, port),
-	OPT("http", "users", set_path, users_file),
-	OPT("http", "webui", set_path, webui_dir),
-	OPT("daemon", "state_dir", set_path, state_dir),
-	OPT("daemon", "keymaps", set_path, keymaps_dir),
-	OPT("daemon", "log_level", set_log_level, log_level),
+    OPT("gadget", "name", set_name, gadget_name),
+    OPT("gadget", "configfs", set_path, configfs),
+    OPT("gadget", "udc", set_string, udc),
+    OPT("gadget", "udc_class", set_path, udc_class),
+    OPT("gadget", "functions", set_functions, functions),
+    OPT("gadget", "keep_on_exit", set_bool, keep_on_exit),
+    OPT("usb", "vendor_id", set_u16, vendor_id),
+    OPT("usb", "product_id", set_u16, product_id),
+    OPT("usb", "manufacturer", set_string, manufacturer),
+    OPT("usb", "product", set_string, product),
+    OPT("usb", "serial", set_string, serial),
+    OPT("media", "image_store", set_path, image_store),
+    OPT("media", "cdrom", set_bool, cdrom),
+    OPT("media", "readonly", set_bool, readonly),
+    OPT("http", "bind", set_address, bind),
+    OPT("http", "port", set_port, port),
+    OPT("http", "users", set_path, users_file),
+    OPT("daemon", "state_dir", set_path, state_dir),
+    OPT("daemon", "log_level", set_log_level, log_level),
 };
 
 /* Debian's inih passes no line number to handlers: count lines in the reader instead. */
@@ -299,8 +295,8 @@ int gd_config_load(struct gd_config *cfg, const char *path, char *err, size_t er
 	}
 	if (rc != 0) {
 		/* inih reports lines it cannot parse (no '=', unclosed '[') without calling us. */
-		snprintf(err, errlen, "%s:%d: syntax error (expected 'key = value' or '[section]')", path,
-			 rc);
+		snprintf(err, errlen, "%s:%d: syntax error (expected 'key = value' or '[section]')",
+		         path, rc);
 		return -1;
 	}
 	return 0;
@@ -313,7 +309,8 @@ void gd_config_functions_str(unsigned mask, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(function_names) / sizeof(function_names[0]); i++) {
 		if (!(mask & function_names[i].bit))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", function_names[i].name);
+		int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
+		                 function_names[i].name);
 		if (n < 0 || (size_t)n >= len - used)
 			return;
 		used += (size_t)n;

@@ -37,10 +37,8 @@ struct gd_config {
 	char bind[64];
 	unsigned port;
 	char users_file[PATH_MAX];
-	char webui_dir[PATH_MAX];
 	/* [daemon] */
 	char state_dir[PATH_MAX];
-	char keymaps_dir[PATH_MAX];
 	int log_level;
 };
 

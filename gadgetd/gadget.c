@@ -17,7 +17,7 @@
 #include "log.h"
 
 #define LOG_PREFIX "USB: "
-#define LANG_US 0x409
+#define LANG_US    0x409
 
 struct gd_gadget {
 	pthread_mutex_t lock;
@@ -36,29 +36,29 @@ static const struct {
 	usbg_function_type type;
 	const char *instance;
 } function_table[] = {
-	/* Keyboard first: some BIOSes only look at the first interface. */
-	{GD_FUNC_KEYBOARD, USBG_F_HID, "keyboard"},
-	{GD_FUNC_MASS_STORAGE, USBG_F_MASS_STORAGE, "disk"},
-	{GD_FUNC_ACM, USBG_F_ACM, "console"},
+    /* Keyboard first: some BIOSes only look at the first interface. */
+    {GD_FUNC_KEYBOARD, USBG_F_HID, "keyboard"},
+    {GD_FUNC_MASS_STORAGE, USBG_F_MASS_STORAGE, "disk"},
+    {GD_FUNC_ACM, USBG_F_ACM, "console"},
 };
 
 const unsigned char gd_gadget_boot_keyboard_desc[63] = {
-	0x05, 0x01, 0x09, 0x06, 0xa1, 0x01,			/* Generic Desktop, Keyboard, Application */
-	0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, 0x15, 0x00, 0x25, 0x01, /* modifiers E0-E7 */
-	0x75, 0x01, 0x95, 0x08, 0x81, 0x02,			/* 8 x 1 bit, Input (Data, Var, Abs) */
-	0x95, 0x01, 0x75, 0x08, 0x81, 0x03,			/* reserved byte */
-	0x95, 0x05, 0x75, 0x01, 0x05, 0x08, 0x19, 0x01, 0x29, 0x05, /* 5 LEDs */
-	0x91, 0x02,						/* Output (Data, Var, Abs) */
-	0x95, 0x01, 0x75, 0x03, 0x91, 0x03,			/* LED padding */
-	0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x25, 0x65, 0x05, 0x07, 0x19, 0x00, 0x29, 0x65,
-	0x81, 0x00, /* 6 key codes, Input (Data, Array) */
-	0xc0,
+    0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, /* Generic Desktop, Keyboard, Application */
+    0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, 0x15, 0x00, 0x25, 0x01, /* modifiers E0-E7 */
+    0x75, 0x01, 0x95, 0x08, 0x81, 0x02, /* 8 x 1 bit, Input (Data, Var, Abs) */
+    0x95, 0x01, 0x75, 0x08, 0x81, 0x03, /* reserved byte */
+    0x95, 0x05, 0x75, 0x01, 0x05, 0x08, 0x19, 0x01, 0x29, 0x05, /* 5 LEDs */
+    0x91, 0x02,                                                 /* Output (Data, Var, Abs) */
+    0x95, 0x01, 0x75, 0x03, 0x91, 0x03,                         /* LED padding */
+    0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x25, 0x65, 0x05, 0x07,
+    0x19, 0x00, 0x29, 0x65, 0x81, 0x00, /* 6 key codes, Input (Data, Array) */
+    0xc0,
 };
 
 static void set_err(char *err, size_t errlen, int usbg_rc, const char *what)
 {
 	snprintf(err, errlen, "%s: %s (%s)", what, usbg_strerror((usbg_error)usbg_rc),
-		 usbg_error_name((usbg_error)usbg_rc));
+	         usbg_error_name((usbg_error)usbg_rc));
 }
 
 static int usbg_to_errno(int usbg_rc)
@@ -103,8 +103,9 @@ static int find_udc(struct gd_gadget *g, const struct gd_config *cfg, char *err,
 	if (cfg->udc[0])
 		snprintf(err, errlen, "UDC '%s' not found (available: %s)", cfg->udc, names);
 	else
-		snprintf(err, errlen, "no UDC found in %s: on a Pi, is dtoverlay=dwc2 set and dwc2 loaded?",
-			 cfg->udc_class);
+		snprintf(err, errlen,
+		         "no UDC found in %s: on a Pi, is dtoverlay=dwc2 set and dwc2 loaded?",
+		         cfg->udc_class);
 	return -ENODEV;
 }
 
@@ -132,7 +133,7 @@ static bool leftover_matches(struct gd_gadget *g, usbg_gadget *old, const struct
 }
 
 static int handle_leftover(struct gd_gadget *g, const struct gd_config *cfg, char *err,
-			   size_t errlen)
+                           size_t errlen)
 {
 	usbg_gadget *old = usbg_get_gadget(g->state, cfg->gadget_name);
 	if (old == NULL)
@@ -167,18 +168,18 @@ static void default_serial(char *buf, size_t len)
 }
 
 static int create_function(usbg_gadget *gadget, size_t index, const struct gd_config *cfg,
-			   usbg_function **f)
+                           usbg_function **f)
 {
 	static char report_desc[sizeof(gd_gadget_boot_keyboard_desc)];
 	memcpy(report_desc, gd_gadget_boot_keyboard_desc, sizeof(report_desc));
 	struct usbg_f_hid_attrs hid = {
-		.protocol = 1, /* keyboard */
-		.subclass = 1, /* boot interface */
-		.report_length = 8,
-		.report_desc = {.desc = report_desc, .len = sizeof(report_desc)},
+	    .protocol = 1, /* keyboard */
+	    .subclass = 1, /* boot interface */
+	    .report_length = 8,
+	    .report_desc = {.desc = report_desc, .len = sizeof(report_desc)},
 	};
 	struct usbg_f_ms_lun_attrs lun = {
-		.id = 0, .cdrom = cfg->cdrom, .ro = cfg->readonly, .removable = true, .file = ""};
+	    .id = 0, .cdrom = cfg->cdrom, .ro = cfg->readonly, .removable = true, .file = ""};
 	struct usbg_f_ms_lun_attrs *luns[] = {&lun, NULL}; /* libusbgx reads luns[nluns] */
 	struct usbg_f_ms_attrs ms = {.stall = true, .nluns = 1, .luns = luns};
 	void *attrs = NULL;
@@ -187,16 +188,16 @@ static int create_function(usbg_gadget *gadget, size_t index, const struct gd_co
 	else if (function_table[index].type == USBG_F_MASS_STORAGE)
 		attrs = &ms;
 	return usbg_create_function(gadget, function_table[index].type,
-				    function_table[index].instance, attrs, f);
+	                            function_table[index].instance, attrs, f);
 }
 
 static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, size_t errlen)
 {
 	struct usbg_gadget_attrs attrs = {
-		.bcdUSB = 0x0200,
-		.idVendor = cfg->vendor_id,
-		.idProduct = cfg->product_id,
-		.bcdDevice = 0x0100,
+	    .bcdUSB = 0x0200,
+	    .idVendor = cfg->vendor_id,
+	    .idProduct = cfg->product_id,
+	    .bcdDevice = 0x0100,
 	};
 	char serial[GD_USB_STR_MAX];
 	if (cfg->serial[0])
@@ -204,9 +205,9 @@ static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, 
 	else
 		default_serial(serial, sizeof(serial));
 	struct usbg_gadget_strs strs = {
-		.manufacturer = (char *)cfg->manufacturer,
-		.product = (char *)cfg->product,
-		.serial = serial,
+	    .manufacturer = (char *)cfg->manufacturer,
+	    .product = (char *)cfg->product,
+	    .serial = serial,
 	};
 	int rc = usbg_create_gadget(g->state, cfg->gadget_name, &attrs, &strs, &g->gadget);
 	if (rc != USBG_SUCCESS) {
@@ -230,7 +231,8 @@ static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, 
 			rc = usbg_add_config_function(config, function_table[i].instance, f);
 		if (rc != USBG_SUCCESS) {
 			char what[64];
-			snprintf(what, sizeof(what), "adding function '%s'", function_table[i].instance);
+			snprintf(what, sizeof(what), "adding function '%s'",
+			         function_table[i].instance);
 			set_err(err, errlen, rc, what);
 			return usbg_to_errno(rc);
 		}
@@ -242,8 +244,8 @@ static int bind_udc(struct gd_gadget *g, char *err, size_t errlen)
 {
 	usbg_gadget *owner = usbg_get_udc_gadget(g->udc);
 	if (owner != NULL && owner != g->gadget) {
-		snprintf(err, errlen, "UDC '%s' is in use by gadget '%s'", usbg_get_udc_name(g->udc),
-			 usbg_get_gadget_name(owner));
+		snprintf(err, errlen, "UDC '%s' is in use by gadget '%s'",
+		         usbg_get_udc_name(g->udc), usbg_get_gadget_name(owner));
 		return -EBUSY;
 	}
 	int rc = usbg_enable_gadget(g->gadget, g->udc);
@@ -268,7 +270,8 @@ int gd_gadget_open(struct gd_gadget **out, const struct gd_config *cfg, char *er
 	int rc = usbg_init(cfg->configfs, &g->state);
 	if (rc != USBG_SUCCESS) {
 		char what[PATH_MAX + 64];
-		snprintf(what, sizeof(what), "configfs at %s (is libcomposite loaded?)", cfg->configfs);
+		snprintf(what, sizeof(what), "configfs at %s (is libcomposite loaded?)",
+		         cfg->configfs);
 		set_err(err, errlen, rc, what);
 		free(g);
 		return usbg_to_errno(rc);
@@ -292,7 +295,7 @@ int gd_gadget_open(struct gd_gadget **out, const struct gd_config *cfg, char *er
 		return rc;
 	}
 	GD_LOG_INFO("gadget '%s' %s on UDC %s", cfg->gadget_name, g->reused ? "reused" : "bound",
-		    usbg_get_udc_name(g->udc));
+	            usbg_get_udc_name(g->udc));
 	*out = g;
 	return 0;
 }
@@ -302,7 +305,8 @@ void gd_gadget_close(struct gd_gadget *g)
 	if (g == NULL)
 		return;
 	if (g->keep_on_exit) {
-		GD_LOG_INFO("leaving gadget '%s' up (keep_on_exit)", usbg_get_gadget_name(g->gadget));
+		GD_LOG_INFO("leaving gadget '%s' up (keep_on_exit)",
+		            usbg_get_gadget_name(g->gadget));
 	} else {
 		if (usbg_get_gadget_udc(g->gadget) != NULL)
 			usbg_disable_gadget(g->gadget);
@@ -366,7 +370,8 @@ void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 	}
 	pthread_mutex_unlock(&g->lock);
 	if (info->bound)
-		read_host_state(g->udc_class, info->udc, info->host_state, sizeof(info->host_state));
+		read_host_state(g->udc_class, info->udc, info->host_state,
+		                sizeof(info->host_state));
 	else
 		snprintf(info->host_state, sizeof(info->host_state), "not attached");
 }

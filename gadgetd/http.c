@@ -18,10 +18,10 @@
 #define LOG_PREFIX "HTTP: "
 
 const struct gd_api_route gd_api_routes[] = {
-	{"GET", "/api/status", gd_api_status_get, false},
-	{"GET", "/api/gadget", gd_api_gadget_get, false},
-	{"POST", "/api/gadget", gd_api_gadget_post, true},
-	{NULL, NULL, NULL, false},
+    {"GET", "/api/status", gd_api_status_get, false},
+    {"GET", "/api/gadget", gd_api_gadget_get, false},
+    {"POST", "/api/gadget", gd_api_gadget_post, true},
+    {NULL, NULL, NULL, false},
 };
 
 struct gd_http {
@@ -50,7 +50,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 			return MHD_NO;
 	}
 	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(text);
 		return MHD_NO;
@@ -59,7 +59,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					"Basic realm=\"gadgetd\", charset=\"UTF-8\"");
+		                        "Basic realm=\"gadgetd\", charset=\"UTF-8\"");
 	enum MHD_Result ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -69,26 +69,26 @@ static void client_address(struct MHD_Connection *conn, char *buf, size_t len)
 {
 	snprintf(buf, len, "?");
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || ci->client_addr == NULL)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
-			  (socklen_t)len);
+		          (socklen_t)len);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
-			  (socklen_t)len);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          buf, (socklen_t)len);
 }
 
 /* Returns 0 when the request may proceed, else the status of the reply already built. */
 static unsigned authenticate(struct gd_http *http, struct MHD_Connection *conn,
-			     struct request_state *st, json_t **reply)
+                             struct request_state *st, json_t **reply)
 {
 	const char *header =
-		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	enum gd_auth_result res = gd_auth_check_basic(http->app->auth, header, st->user,
-						      sizeof(st->user));
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	enum gd_auth_result res =
+	    gd_auth_check_basic(http->app->auth, header, st->user, sizeof(st->user));
 	if (res == GD_AUTH_OK)
 		return 0;
 	char addr[INET6_ADDRSTRLEN];
@@ -98,8 +98,9 @@ static unsigned authenticate(struct gd_http *http, struct MHD_Connection *conn,
 		*reply = gd_json_error("unauthorized", "credentials required (HTTP Basic)");
 	} else if (res == GD_AUTH_MALFORMED) {
 		GD_LOG_WARN("malformed Authorization header from %s", addr);
-		*reply = gd_json_error("unauthorized",
-				       "malformed Authorization header: expected Basic base64(user:password)");
+		*reply = gd_json_error(
+		    "unauthorized",
+		    "malformed Authorization header: expected Basic base64(user:password)");
 	} else {
 		GD_LOG_WARN("authentication failed from %s", addr);
 		*reply = gd_json_error("unauthorized", "wrong user name or password");
@@ -108,7 +109,7 @@ static unsigned authenticate(struct gd_http *http, struct MHD_Connection *conn,
 }
 
 static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const char *method,
-		      const char *url, struct request_state *st, json_t **reply)
+                      const char *url, struct request_state *st, json_t **reply)
 {
 	const struct gd_api_route *found = NULL;
 	char allow[64] = "";
@@ -116,13 +117,13 @@ static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const c
 		if (strcmp(r->path, url) != 0)
 			continue;
 		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
-			 allow[0] ? ", " : "", r->method);
+		         allow[0] ? ", " : "", r->method);
 		if (strcmp(r->method, method) == 0)
 			found = r;
 	}
 	if (found == NULL && allow[0]) {
 		*reply = gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
-				       method, url, allow);
+		                       method, url, allow);
 		return 405;
 	}
 	if (found == NULL) {
@@ -130,7 +131,7 @@ static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const c
 		return 404;
 	}
 	struct gd_api_request req = {
-		.app = http->app, .method = method, .path = url, .user = st->user};
+	    .app = http->app, .method = method, .path = url, .user = st->user};
 	if (found->takes_body) {
 		char err[256];
 		req.body = gd_json_parse_object(st->body, st->len, err, sizeof(err));
@@ -165,8 +166,8 @@ static int append_body(struct request_state *st, const char *data, size_t len)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload_data,
-				  size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	(void)version;
 	struct gd_http *http = cls;
@@ -195,8 +196,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	unsigned status;
 	if (st->too_large) {
-		reply = gd_json_error("body_too_large", "request body exceeds %d bytes",
-				      GD_HTTP_BODY_MAX);
+		reply = gd_json_error("body_too_large", "request body exceeds %zu bytes",
+		                      GD_HTTP_BODY_MAX);
 		status = 400;
 	} else {
 		status = route(http, conn, method, url, st, &reply);
@@ -207,7 +208,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -254,7 +255,7 @@ static int listen_socket(const struct gd_config *cfg, char *err, size_t errlen)
 	    bind(fd, (struct sockaddr *)&ss, sslen) < 0 || listen(fd, 64) < 0) {
 		int e = errno;
 		snprintf(err, errlen, "cannot listen on %s port %u: %s", cfg->bind, cfg->port,
-			 strerror(e));
+		         strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return -e;
@@ -274,14 +275,15 @@ int gd_http_start(struct gd_http **out, struct gd_app *app, char *err, size_t er
 		return -ENOMEM;
 	}
 	http->app = app;
-	/* A thread per connection: handlers may wait on the host (keys, power) without stalling others. */
+	/* A thread per connection: handlers may wait on the host (keys, power) without stalling
+	 * others. */
 	http->mhd = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
-		MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	        MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
 	if (http->mhd == NULL) {
 		close(fd);
 		free(http);

@@ -6,7 +6,7 @@
 
 #include "api.h"
 
-#define GD_HTTP_BODY_MAX (64 * 1024) /* JSON request bodies; uploads stream elsewhere */
+#define GD_HTTP_BODY_MAX ((size_t)64 * 1024) /* JSON request bodies; uploads stream elsewhere */
 
 struct gd_http;
 

@@ -13,16 +13,16 @@ json_t *gd_json_parse_object(const char *buf, size_t len, char *err, size_t errl
 	json_error_t jerr;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
-		snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-			 jerr.text);
+		snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line,
+		         jerr.column, jerr.text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
 		snprintf(err, errlen, "expected a JSON object, got %s",
-			 json_is_array(root)    ? "an array"
-			 : json_is_string(root) ? "a string"
-			 : json_is_number(root) ? "a number"
-						: "a literal");
+		         json_is_array(root)    ? "an array"
+		         : json_is_string(root) ? "a string"
+		         : json_is_number(root) ? "a number"
+		                                : "a literal");
 		json_decref(root);
 		return NULL;
 	}

@@ -17,9 +17,15 @@ int gd_log_level_parse(const char *name)
 	return -1;
 }
 
-void gd_log_set_level(enum gd_log_level level) { current_level = level; }
+void gd_log_set_level(enum gd_log_level level)
+{
+	current_level = level;
+}
 
-enum gd_log_level gd_log_get_level(void) { return current_level; }
+enum gd_log_level gd_log_get_level(void)
+{
+	return current_level;
+}
 
 void gd_log(enum gd_log_level level, const char *prefix, const char *fmt, ...)
 {

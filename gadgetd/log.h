@@ -10,11 +10,11 @@ void gd_log_set_level(enum gd_log_level level);
 enum gd_log_level gd_log_get_level(void);
 
 void gd_log(enum gd_log_level level, const char *prefix, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #define GD_LOG_ERROR(...) gd_log(GD_LOG_ERROR, LOG_PREFIX, __VA_ARGS__)
-#define GD_LOG_WARN(...) gd_log(GD_LOG_WARN, LOG_PREFIX, __VA_ARGS__)
-#define GD_LOG_INFO(...) gd_log(GD_LOG_INFO, LOG_PREFIX, __VA_ARGS__)
+#define GD_LOG_WARN(...)  gd_log(GD_LOG_WARN, LOG_PREFIX, __VA_ARGS__)
+#define GD_LOG_INFO(...)  gd_log(GD_LOG_INFO, LOG_PREFIX, __VA_ARGS__)
 #define GD_LOG_DEBUG(...) gd_log(GD_LOG_DEBUG, LOG_PREFIX, __VA_ARGS__)
 
 #endif

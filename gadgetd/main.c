@@ -20,7 +20,7 @@
 #include "http.h"
 #include "log.h"
 
-#define LOG_PREFIX "MAIN: "
+#define LOG_PREFIX  "MAIN: "
 #define EXIT_CONFIG 78 /* sysexits EX_CONFIG; the unit does not restart on it */
 
 #ifndef GD_VERSION
@@ -35,22 +35,22 @@ static const char default_config[] = GD_SYSCONFDIR "/gadgetd.conf";
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: gadgetd [--config FILE] [--verbose]\n"
-		"       gadgetd passwd [--config FILE | --users FILE] USER\n"
-		"\n"
-		"A BMC for computers that have none: presents a USB keyboard, a removable disk\n"
-		"and a serial console to a server, and serves a JSON API to drive them.\n"
-		"\n"
-		"  -c, --config FILE  config file (default %s, if it exists)\n"
-		"  -u, --users FILE   users file, for 'passwd' (default: from the config)\n"
-		"  -v, --verbose      log debug events too\n"
-		"  -h, --help         show this help\n"
-		"  -V, --version      show the version\n"
-		"\n"
-		"'passwd' sets USER's password in the users file; it reads the password from\n"
-		"the terminal without echo, or one line from standard input if that is not a\n"
-		"terminal.\n",
-		default_config);
+	        "Usage: gadgetd [--config FILE] [--verbose]\n"
+	        "       gadgetd passwd [--config FILE | --users FILE] USER\n"
+	        "\n"
+	        "A BMC for computers that have none: presents a USB keyboard, a removable disk\n"
+	        "and a serial console to a server, and serves a JSON API to drive them.\n"
+	        "\n"
+	        "  -c, --config FILE  config file (default %s, if it exists)\n"
+	        "  -u, --users FILE   users file, for 'passwd' (default: from the config)\n"
+	        "  -v, --verbose      log debug events too\n"
+	        "  -h, --help         show this help\n"
+	        "  -V, --version      show the version\n"
+	        "\n"
+	        "'passwd' sets USER's password in the users file; it reads the password from\n"
+	        "the terminal without echo, or one line from standard input if that is not a\n"
+	        "terminal.\n",
+	        default_config);
 }
 
 struct options {
@@ -65,9 +65,9 @@ struct options {
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"users", required_argument, NULL, 'u'},
-		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'}, {"users", required_argument, NULL, 'u'},
+	    {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "c:u:vhV", longopts, NULL)) != -1) {
@@ -94,7 +94,8 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		return 2;
 	}
 	if (opt->users != NULL) {
-		fprintf(stderr, "gadgetd: --users is for 'passwd' (the daemon reads [http] users)\n");
+		fprintf(stderr,
+		        "gadgetd: --users is for 'passwd' (the daemon reads [http] users)\n");
 		return 2;
 	}
 	return 0;
@@ -198,7 +199,8 @@ static int wait_for_stop(const sigset_t *signals)
 			return 0;
 		}
 		if (sig == SIGHUP)
-			GD_LOG_INFO("SIGHUP: the users file reloads by itself; restart for other changes");
+			GD_LOG_INFO(
+			    "SIGHUP: the users file reloads by itself; restart for other changes");
 	}
 }
 
@@ -222,8 +224,9 @@ static int run_daemon(const struct gd_config *cfg)
 		rc = -ENOENT;
 	}
 	if (rc < 0) {
-		GD_LOG_ERROR("%s: the API needs a user; create one with: gadgetd passwd --config FILE NAME",
-			     err);
+		GD_LOG_ERROR(
+		    "%s: the API needs a user; create one with: gadgetd passwd --config FILE NAME",
+		    err);
 		return EXIT_CONFIG;
 	}
 	int lock_fd = lock_instance(cfg);
@@ -233,9 +236,8 @@ static int run_daemon(const struct gd_config *cfg)
 	}
 	int exit_code = 1;
 	struct gd_http *http = NULL;
-	if ((rc = gd_gadget_open(&app.gadget, cfg, err, sizeof(err))) < 0) {
-		GD_LOG_ERROR("%s", err);
-	} else if ((rc = gd_http_start(&http, &app, err, sizeof(err))) < 0) {
+	if (gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
+	    gd_http_start(&http, &app, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 	} else {
 		sd_notify(0, "READY=1");

@@ -1,21 +1,23 @@
 #!/bin/bash
-# Installs the Debian 12 packages gadgetd builds, tests and runs its VM rig with; only the
-# missing ones, so it is quick when all are there. Needs root (or sudo).
+# Installs the Debian 12 packages gadgetd needs; only the missing ones, so it is quick when
+# all are there. Needs root (or sudo).
+#   install-deps.sh build   what building the daemon needs (also on a Pi)
+#   install-deps.sh all     plus unit tests, lint, and the VM rig (kernel headers, QEMU)
 set -euo pipefail
+WHAT=${1:-all}
 KV=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1 || true)
-PKGS=(
-  gcc clang make pkg-config
-  libusbgx-dev libconfig-dev libmicrohttpd-dev libjansson-dev libinih-dev libcrypt-dev
-  libssl-dev libsystemd-dev libevdev-dev libcmocka-dev
-  clang-format clang-tidy cppcheck valgrind
-  qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
-)
+PKGS=(gcc make pkg-config libusbgx-dev libconfig-dev libmicrohttpd-dev libjansson-dev
+      libinih-dev libcrypt-dev libssl-dev libsystemd-dev)
+if [ "$WHAT" = all ]; then
+  PKGS+=(clang libevdev-dev libcmocka-dev clang-format clang-tidy cppcheck valgrind
+         qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 # The rig builds gpio-sim against the headers of the kernel it boots.
-if [ -z "$KV" ] || ! dpkg-query -W -f='${Status}' "linux-headers-$KV" 2>/dev/null | grep -q 'install ok installed'; then
+if [ "$WHAT" = all ] && { [ -z "$KV" ] || ! dpkg-query -W -f='${Status}' "linux-headers-$KV" 2>/dev/null | grep -q 'install ok installed'; }; then
   missing+=(HEADERS)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0

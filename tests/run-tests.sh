@@ -19,6 +19,23 @@ for t in build/unit/test_*; do
   [ -s "$R/$name.err" ] && sed 's/^/# /' "$R/$name.err"
 done
 
+# check NAME COMMAND...: one TAP line for a whole command; its output only when it fails.
+check() {
+  local name=$1; shift
+  if "$@" > "$R/check.out" 2>&1; then
+    echo "ok - $name"
+  else
+    echo "not ok - $name"
+    tail -30 "$R/check.out" | sed 's/^/#   /'
+  fi
+}
+{
+  check "lint: clang-format, cppcheck, clang-tidy" make --no-print-directory lint
+  check "builds clean with clang" make --no-print-directory CC=clang B=build/clang build/clang/gadgetd
+  check "unit tests clean under valgrind" make --no-print-directory valgrind
+  check "make install puts the files in place" tests/check-install.sh
+} | tee "$R/checks.tap"
+
 echo "# e2e: booting the VM rig"
 python3 tests/e2e/run.py | tee "$R/e2e.tap"
 [ "${PIPESTATUS[0]}" -eq 0 ] || grep -q '^not ok' "$R/e2e.tap" || echo "not ok - e2e runner failed" >> "$R/e2e.tap"

@@ -272,3 +272,17 @@ def test_help_and_version(rig):
     expect(rc == 0 and "--config FILE" in out and "passwd" in out, out)
     rc, out = rig.sh("gadgetd --bogus 2>&1")
     expect(rc == 2, out)
+
+
+def test_api_doc_lists_exactly_the_served_routes(rig):
+    import os
+    import re
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    doc = open(os.path.join(root, "docs", "API.md")).read()
+    documented = set(re.findall(r"^### (GET|POST|PUT|DELETE|PATCH) (/\S+)$", doc, re.M))
+    source = open(os.path.join(root, "gadgetd", "http.c")).read()
+    served = set(re.findall(r'\{"(GET|POST|PUT|DELETE|PATCH)", "(/[^"]*)"', source))
+    expect(documented == served, "documented %s, served %s" % (sorted(documented), sorted(served)))
+    for method, path in sorted(documented):
+        status, body = rig.api(method, path, body={"connected": True} if method == "POST" else None)
+        expect(status not in (404, 405), "%s %s answers %s" % (method, path, status))

@@ -1,4 +1,5 @@
-/* Unit tests of auth: the users file, passwords, and Basic headers right, wrong, missing, malformed. */
+/* Unit tests of auth: the users file, passwords, and Basic headers right, wrong, missing,
+ * malformed. */
 #include "auth.h"
 
 #include <errno.h>
@@ -42,13 +43,13 @@ static void test_set_password_and_check(void **state)
 	assert_int_equal(gd_auth_user_count(auth), 2);
 	char user[64] = "";
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user)),
-			 GD_AUTH_OK);
+	                 GD_AUTH_OK);
 	assert_string_equal(user, "admin");
 	/* Again: answered from the verified-password cache, same result. */
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user)),
-			 GD_AUTH_OK);
+	                 GD_AUTH_OK);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("viewer:other"), user, sizeof(user)),
-			 GD_AUTH_OK);
+	                 GD_AUTH_OK);
 	assert_string_equal(user, "viewer");
 	gd_auth_close(auth);
 }
@@ -61,15 +62,15 @@ static void test_wrong_credentials(void **state)
 	assert_int_equal(gd_auth_set_password(path, "admin", "right", err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:wrong"), user, sizeof(user)),
-			 GD_AUTH_DENIED);
+	                 GD_AUTH_DENIED);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:righ"), user, sizeof(user)),
-			 GD_AUTH_DENIED);
+	                 GD_AUTH_DENIED);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:right "), user, sizeof(user)),
-			 GD_AUTH_DENIED);
+	                 GD_AUTH_DENIED);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("nobody:right"), user, sizeof(user)),
-			 GD_AUTH_DENIED);
+	                 GD_AUTH_DENIED);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:"), user, sizeof(user)),
-			 GD_AUTH_DENIED);
+	                 GD_AUTH_DENIED);
 	assert_string_equal(user, "untouched");
 	gd_auth_close(auth);
 }
@@ -83,22 +84,22 @@ static void test_missing_and_malformed(void **state)
 	struct gd_auth *auth = open_users(path);
 	assert_int_equal(gd_auth_check_basic(auth, NULL, user, sizeof(user)), GD_AUTH_MISSING);
 	static const char *const bad[] = {
-		"",
-		"Bearer abcdef",
-		"Basic",
-		"Basic ",
-		"Basic !!!!",
-		"Basic YWRtaW4",     /* not a multiple of 4 */
-		"Basic YWRtaW4=",    /* "admin": no colon */
-		"Basic OnB3",	     /* ":pw": empty user */
-		"Basic YWRtaW4AOnB3", /* NUL inside */
+	    "",
+	    "Bearer abcdef",
+	    "Basic",
+	    "Basic ",
+	    "Basic !!!!",
+	    "Basic YWRtaW4",      /* not a multiple of 4 */
+	    "Basic YWRtaW4=",     /* "admin": no colon */
+	    "Basic OnB3",         /* ":pw": empty user */
+	    "Basic YWRtaW4AOnB3", /* NUL inside */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (gd_auth_check_basic(auth, bad[i], user, sizeof(user)) != GD_AUTH_MALFORMED)
 			fail_msg("header \"%s\" was not malformed", bad[i]);
 	}
 	assert_int_equal(gd_auth_check_basic(auth, basic("admin\0:pw", 9), user, sizeof(user)),
-			 GD_AUTH_MALFORMED);
+	                 GD_AUTH_MALFORMED);
 	char huge[2100] = "Basic ";
 	memset(huge + 6, 'A', sizeof(huge) - 7);
 	huge[sizeof(huge) - 1] = '\0';
@@ -118,11 +119,13 @@ static void test_password_change_reloads(void **state)
 	char err[256], user[64];
 	assert_int_equal(gd_auth_set_password(path, "admin", "old", err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user)), GD_AUTH_OK);
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user)),
+	                 GD_AUTH_OK);
 	assert_int_equal(gd_auth_set_password(path, "admin", "new", err, sizeof(err)), 0);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user)),
-			 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:new"), user, sizeof(user)), GD_AUTH_OK);
+	                 GD_AUTH_DENIED);
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:new"), user, sizeof(user)),
+	                 GD_AUTH_OK);
 	assert_int_equal(gd_auth_user_count(auth), 1); /* replaced, not added */
 	gd_auth_close(auth);
 }
@@ -141,10 +144,12 @@ static void test_bad_users_files(void **state)
 	assert_int_equal(gd_auth_open(&auth, path, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, ":1: user 'admin': not a crypt(3) hash"));
 	assert_int_equal(gd_auth_set_password(unit_path("u"), "bad/name", "pw", err, sizeof(err)),
-			 -EINVAL);
-	assert_int_equal(gd_auth_set_password(unit_path("u"), "admin", "", err, sizeof(err)), -EINVAL);
-	assert_int_equal(gd_auth_set_password("/nonexistent/dir/users", "admin", "pw", err, sizeof(err)),
-			 -ENOENT);
+	                 -EINVAL);
+	assert_int_equal(gd_auth_set_password(unit_path("u"), "admin", "", err, sizeof(err)),
+	                 -EINVAL);
+	assert_int_equal(
+	    gd_auth_set_password("/nonexistent/dir/users", "admin", "pw", err, sizeof(err)),
+	    -ENOENT);
 }
 
 static void test_name_valid(void **state)
@@ -164,12 +169,12 @@ int main(void)
 {
 	gd_log_set_level(GD_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_password_and_check),
-		cmocka_unit_test(test_wrong_credentials),
-		cmocka_unit_test(test_missing_and_malformed),
-		cmocka_unit_test(test_password_change_reloads),
-		cmocka_unit_test(test_bad_users_files),
-		cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test(test_set_password_and_check),
+	    cmocka_unit_test(test_wrong_credentials),
+	    cmocka_unit_test(test_missing_and_malformed),
+	    cmocka_unit_test(test_password_change_reloads),
+	    cmocka_unit_test(test_bad_users_files),
+	    cmocka_unit_test(test_name_valid),
 	};
 	int failed = cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 	unit_scratch_cleanup();

@@ -24,30 +24,29 @@ static void test_defaults(void **state)
 static void test_good_file(void **state)
 {
 	(void)state;
-	const char *path = unit_write("good.conf",
-				      "# a comment\n"
-				      "[gadget]\n"
-				      "name = bmc0\n"
-				      "udc = fe980000.usb\n"
-				      "functions = keyboard, acm\n"
-				      "keep_on_exit = yes\n"
-				      "\n"
-				      "[usb]\n"
-				      "vendor_id = 0x1209\n"
-				      "product_id = 4660\n"
-				      "manufacturer = Example Corp\n"
-				      "serial = ABC123\n"
-				      "[media]\n"
-				      "image_store = /srv/images\n"
-				      "cdrom = off\n"
-				      "readonly = False\n"
-				      "[http]\n"
-				      "bind = ::1\n"
-				      "port = 443\n"
-				      "users = /etc/bmc/users\n"
-				      "[daemon]\n"
-				      "state_dir = /var/lib/bmc\n"
-				      "log_level = debug\n");
+	const char *path = unit_write("good.conf", "# a comment\n"
+	                                           "[gadget]\n"
+	                                           "name = bmc0\n"
+	                                           "udc = fe980000.usb\n"
+	                                           "functions = keyboard, acm\n"
+	                                           "keep_on_exit = yes\n"
+	                                           "\n"
+	                                           "[usb]\n"
+	                                           "vendor_id = 0x1209\n"
+	                                           "product_id = 4660\n"
+	                                           "manufacturer = Example Corp\n"
+	                                           "serial = ABC123\n"
+	                                           "[media]\n"
+	                                           "image_store = /srv/images\n"
+	                                           "cdrom = off\n"
+	                                           "readonly = False\n"
+	                                           "[http]\n"
+	                                           "bind = ::1\n"
+	                                           "port = 443\n"
+	                                           "users = /etc/bmc/users\n"
+	                                           "[daemon]\n"
+	                                           "state_dir = /var/lib/bmc\n"
+	                                           "log_level = debug\n");
 	struct gd_config cfg;
 	gd_config_defaults(&cfg);
 	char err[512] = "";
@@ -122,10 +121,11 @@ static void test_bad_values(void **state)
 	expect_error("[gadget]\nname = ../evil\n", 2, "not a valid name");
 	expect_error("[media]\nimage_store = images\n", 2, "not an absolute path");
 	expect_error("[daemon]\nlog_level = loud\n", 2, "not a log level");
-	expect_error("[usb]\nproduct = "
-		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
-		     2, "longer than 126");
+	expect_error(
+	    "[usb]\nproduct = "
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n",
+	    2, "longer than 126");
 }
 
 static void test_syntax_error(void **state)
@@ -145,17 +145,22 @@ static void test_missing_file(void **state)
 	gd_config_defaults(&cfg);
 	char err[512];
 	assert_int_equal(gd_config_load(&cfg, "/nonexistent/gadgetd.conf", err, sizeof(err)), -1);
-	assert_string_equal(err, "/nonexistent/gadgetd.conf: cannot open: No such file or directory");
+	assert_string_equal(err,
+	                    "/nonexistent/gadgetd.conf: cannot open: No such file or directory");
 }
 
 int main(void)
 {
 	gd_log_set_level(GD_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),	    cmocka_unit_test(test_good_file),
-		cmocka_unit_test(test_unknown_key),	    cmocka_unit_test(test_unknown_section),
-		cmocka_unit_test(test_key_outside_section), cmocka_unit_test(test_bad_values),
-		cmocka_unit_test(test_syntax_error),	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_good_file),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_unknown_section),
+	    cmocka_unit_test(test_key_outside_section),
+	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_syntax_error),
+	    cmocka_unit_test(test_missing_file),
 	};
 	int failed = cmocka_run_group_tests_name("config", tests, NULL, NULL);
 	unit_scratch_cleanup();

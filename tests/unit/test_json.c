@@ -1,4 +1,5 @@
-/* Unit tests of json: request bodies that are, or are not, the JSON object asked for; error bodies. */
+/* Unit tests of json: request bodies that are, or are not, the JSON object asked for; error bodies.
+ */
 #include "json.h"
 
 #include "unit.h"
@@ -56,10 +57,10 @@ static void test_error_body(void **state)
 	assert_int_equal(json_object_size(inner), 2);
 	assert_string_equal(json_string_value(json_object_get(inner, "code")), "bad_request");
 	assert_string_equal(json_string_value(json_object_get(inner, "message")),
-			    "field 'x' must be 3");
+	                    "field 'x' must be 3");
 	char *text = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_string_equal(text,
-			    "{\"error\":{\"code\":\"bad_request\",\"message\":\"field 'x' must be 3\"}}");
+	assert_string_equal(
+	    text, "{\"error\":{\"code\":\"bad_request\",\"message\":\"field 'x' must be 3\"}}");
 	free(text);
 	json_decref(e);
 	/* Messages that quote user input stay valid JSON. */
@@ -75,10 +76,10 @@ static void test_error_body(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_object),
-		cmocka_unit_test(test_not_an_object),
-		cmocka_unit_test(test_binary_body),
-		cmocka_unit_test(test_error_body),
+	    cmocka_unit_test(test_object),
+	    cmocka_unit_test(test_not_an_object),
+	    cmocka_unit_test(test_binary_body),
+	    cmocka_unit_test(test_error_body),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

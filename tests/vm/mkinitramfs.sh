@@ -36,7 +36,7 @@ for bin in "$B/gadgetd" "$B/observer"; do
 done
 
 install -m 0755 "$HERE/init.sh" "$ROOT/init"
-install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$ROOT/usr/bin/"
+install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$HERE/ref-compose" "$ROOT/usr/bin/"
 cp "$HERE/gadgetd.conf" "$ROOT/etc/gadgetd/gadgetd.conf"
 echo "1d6b:0104" > "$ROOT/etc/rig/usb-id"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"

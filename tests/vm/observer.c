@@ -141,7 +141,8 @@ static void scan(struct found *f)
 			if (strncmp(i->d_name, f->usb, n) != 0 || i->d_name[n] != ':')
 				continue;
 			listed++;
-			if (read_hex(idir, "bInterfaceClass", &cls) < 0 || (cls == 0x03 && !f->keyboard[0]) || (cls == 0x08 && !f->block[0]) ||
+			if (read_hex(idir, "bInterfaceClass", &cls) < 0 ||
+			    (cls == 0x03 && !f->keyboard[0]) || (cls == 0x08 && !f->block[0]) ||
 			    (cls == 0x02 && !f->tty[0]))
 				f->interfaces++;
 		}
@@ -160,12 +161,13 @@ static json_t *describe(const struct found *f)
 	read_str(dev, "product", product_name, sizeof(product_name));
 	read_str(dev, "serial", serial, sizeof(serial));
 	json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "source", "usb", "event",
-			       "enumerated", "usb", f->usb, "manufacturer", manufacturer, "product",
-			       product_name, "serial", serial);
+	                       "enumerated", "usb", f->usb, "manufacturer", manufacturer, "product",
+	                       product_name, "serial", serial);
 	char ids[16];
 	snprintf(ids, sizeof(ids), "%04x:%04x", vendor, product);
 	json_object_set_new(ev, "id", json_string(ids));
-	json_object_set_new(ev, "keyboard", f->keyboard[0] ? json_string(f->keyboard) : json_null());
+	json_object_set_new(ev, "keyboard",
+	                    f->keyboard[0] ? json_string(f->keyboard) : json_null());
 	json_object_set_new(ev, "block", f->block[0] ? json_string(f->block) : json_null());
 	json_object_set_new(ev, "tty", f->tty[0] ? json_string(f->tty) : json_null());
 	return ev;
@@ -190,7 +192,7 @@ static void open_keyboard(struct keyboard *k, const char *path)
 	}
 	snprintf(k->path, sizeof(k->path), "%s", path);
 	emit(json_pack("{s:s, s:s, s:s, s:s}", "source", "keyboard", "event", "attached", "device",
-		       path, "name", libevdev_get_name(k->dev)));
+	               path, "name", libevdev_get_name(k->dev)));
 }
 
 static void read_keys(struct keyboard *k)
@@ -202,13 +204,13 @@ static void read_keys(struct keyboard *k)
 			continue;
 		if (ev.type == EV_KEY) {
 			const char *name = libevdev_event_code_get_name(EV_KEY, ev.code);
-			emit(json_pack("{s:s, s:s, s:s, s:i, s:s}", "source", "keyboard", "event", "key",
-				       "key", name ? name : "KEY_UNKNOWN", "value", ev.value, "device",
-				       k->path));
+			emit(json_pack("{s:s, s:s, s:s, s:i, s:s}", "source", "keyboard", "event",
+			               "key", "key", name ? name : "KEY_UNKNOWN", "value", ev.value,
+			               "device", k->path));
 		} else if (ev.type == EV_LED) {
 			const char *name = libevdev_event_code_get_name(EV_LED, ev.code);
 			emit(json_pack("{s:s, s:s, s:s, s:i}", "source", "keyboard", "event", "led",
-				       "led", name ? name : "LED_UNKNOWN", "value", ev.value));
+			               "led", name ? name : "LED_UNKNOWN", "value", ev.value));
 		}
 	}
 	if (rc != -EAGAIN)
@@ -217,7 +219,8 @@ static void read_keys(struct keyboard *k)
 
 static int open_uevents(void)
 {
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
+	int fd =
+	    socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
 	struct sockaddr_nl addr = {.nl_family = AF_NETLINK, .nl_groups = 1};
 	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		perror("observer: uevent socket");
@@ -231,8 +234,9 @@ static void update(struct found *shown, bool *announced, struct keyboard *kbd)
 {
 	struct found now;
 	scan(&now);
-	if (*announced && strcmp(now.usb, shown->usb) != 0) {
-		emit(json_pack("{s:s, s:s, s:s}", "source", "usb", "event", "removed", "usb", shown->usb));
+	if (shown->usb[0] && strcmp(now.usb, shown->usb) != 0) {
+		emit(json_pack("{s:s, s:s, s:s}", "source", "usb", "event", "removed", "usb",
+		               shown->usb));
 		*announced = false;
 	}
 	if (!*announced && now.usb[0] && now.interfaces == 0) {
@@ -267,7 +271,8 @@ int main(int argc, char **argv)
 	emit(json_pack("{s:s, s:s}", "source", "observer", "event", "started"));
 	for (;;) {
 		update(&shown, &announced, &kbd);
-		struct pollfd fds[2] = {{.fd = uev, .events = POLLIN}, {.fd = kbd.fd, .events = POLLIN}};
+		struct pollfd fds[2] = {{.fd = uev, .events = POLLIN},
+		                        {.fd = kbd.fd, .events = POLLIN}};
 		int n = poll(fds, kbd.fd >= 0 ? 2 : 1, 1000);
 		if (n < 0 && errno != EINTR)
 			return 1;

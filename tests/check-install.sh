@@ -1,0 +1,14 @@
+#!/bin/bash
+# make install into a scratch DESTDIR: the binary runs, the unit and example config are there.
+set -euo pipefail
+D=$(mktemp -d)
+trap 'rm -rf "$D"' EXIT
+make --no-print-directory install DESTDIR="$D" PREFIX=/usr >/dev/null
+"$D/usr/bin/gadgetd" --version | grep -q '^gadgetd '
+grep -q '^Type=notify$' "$D/etc/systemd/system/gadgetd.service"
+grep -q '^ExecStart=/usr/bin/gadgetd --config /etc/gadgetd/gadgetd.conf$' "$D/etc/systemd/system/gadgetd.service"
+grep -q '^Restart=on-failure$' "$D/etc/systemd/system/gadgetd.service"
+# The example config is a valid config: the daemon accepts every key in it.
+"$D/usr/bin/gadgetd" --config "$D/etc/gadgetd/gadgetd.conf.example" passwd --users "$D/users" probe <<< "pw" 2>/dev/null
+test -d "$D/usr/share/gadgetd/keymaps" && test -d "$D/usr/share/gadgetd/webui"
+echo "install ok"
