@@ -286,3 +286,14 @@ def test_api_doc_lists_exactly_the_served_routes(rig):
     for method, path in sorted(documented):
         status, body = rig.api(method, path, body={"connected": True} if method == "POST" else None)
         expect(status not in (404, 405), "%s %s answers %s" % (method, path, status))
+
+
+def test_sigint_also_unbinds_and_removes(rig):
+    mark = len(rig.events())
+    rc, out = rig.sh("rig-stop INT")
+    expect(rc == 0 and out.strip() == "0", "exit status on SIGINT: %r" % out)
+    expect(gadgets(rig) == [], gadgets(rig))
+    rig.wait_event({"source": "usb", "event": "removed"}, after=mark, timeout=15)
+    rig.sh("rig-start")
+    rig.wait_api(30)
+    rig.wait_event({"source": "usb", "event": "enumerated"}, after=mark, timeout=30)

@@ -25,6 +25,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 
 
+def _die_with_parent():
+    """In the QEMU child: get SIGTERM if the rig process dies without shutting it down."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class RigError(Exception):
     pass
 
@@ -115,7 +122,9 @@ class Rig:
             "-chardev", "socket,id=ctl,path=%s,server=on,wait=off" % sock,
             "-device", "virtserialport,chardev=ctl,name=ctl",
         ]
+        # A session of its own: Ctrl-C in the terminal reaches us, and we power the guest off.
         self.qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     start_new_session=True, preexec_fn=_die_with_parent,
                                      stderr=open(os.path.join(self.dir, "qemu.log"), "w"))
         deadline = time.time() + timeout
         while not os.path.exists(sock):
