@@ -13,6 +13,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "vm"))
+sys.path.insert(0, HERE)
 import rig as rigmod  # noqa: E402
 
 

@@ -1,43 +1,12 @@
 """The foundation, end to end: the server enumerates the gadget, the API answers through the
 forwarded port with authentication, and gadgetd starts, stops and fails cleanly."""
-import base64
 import json
 import subprocess
 import time
 
+from e2e import expect, gadgets, restart, run_once
+
 ALL_FUNCTIONS = ["keyboard", "mass_storage", "acm"]
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def gadgets(rig):
-    rc, out = rig.sh("ls /sys/kernel/config/usb_gadget")
-    expect(rc == 0, out)
-    return out.split()
-
-
-def restart(rig, config=None):
-    """Stops gadgetd (SIGTERM), starts it again (optionally with CONFIG text); returns the
-    index of the first event after the stop."""
-    rc, out = rig.sh("rig-stop")
-    expect(rc == 0 and out.strip() == "0", "gadgetd did not exit 0 on SIGTERM: %r" % out)
-    mark = len(rig.events())
-    if config is None:
-        rig.sh("rig-start")
-    else:
-        rig.write_file("/tmp/test.conf", config)
-        rig.sh("rig-start /tmp/test.conf")
-    rig.wait_api(30)
-    return mark
-
-
-def run_once(rig, config_text, args=""):
-    """Runs gadgetd in the foreground with CONFIG_TEXT; returns (exit status, output)."""
-    rig.write_file("/tmp/once.conf", config_text)
-    return rig.sh("gadgetd --config /tmp/once.conf %s 2>&1" % args, timeout=30)
 
 
 def test_server_enumerates_keyboard_disk_and_serial(rig):
@@ -163,16 +132,21 @@ def test_disconnect_and_reconnect(rig):
     expect(body["gadget"]["configured"] is True, body)
 
 
-def test_sigterm_and_restart_leave_exactly_one_gadget(rig):
-    rc, out = rig.sh("rig-stop")
-    expect(rc == 0 and out.strip() == "0", "exit status on SIGTERM: %r" % out)
-    expect(gadgets(rig) == [], "gadget left after SIGTERM: %s" % gadgets(rig))
-    rig.wait_event({"source": "usb", "event": "removed"}, after=0, timeout=15)
-    mark = len(rig.events())
+def start_and_wait_enumerated(rig, mark):
     rig.sh("rig-start")
     rig.wait_api(30)
     rig.wait_event({"source": "usb", "event": "enumerated"}, after=mark, timeout=30)
     expect(gadgets(rig) == ["gadgetd"], gadgets(rig))
+
+
+def test_sigterm_and_sigint_unbind_remove_and_restart_cleanly(rig):
+    for sig in ("TERM", "INT"):
+        mark = len(rig.events())
+        rc, out = rig.sh("rig-stop " + sig)
+        expect(rc == 0 and out.strip() == "0", "exit status on SIG%s: %r" % (sig, out))
+        expect(gadgets(rig) == [], "gadget left after SIG%s: %s" % (sig, gadgets(rig)))
+        rig.wait_event({"source": "usb", "event": "removed"}, after=mark, timeout=15)
+        start_and_wait_enumerated(rig, mark)
     _, log = rig.sh("tail -3 /var/log/gadgetd.log")
     expect("ready" in log, log)
 
@@ -181,11 +155,7 @@ def test_leftover_from_a_crash_is_replaced_not_duplicated(rig):
     rc, out = rig.sh("rig-stop KILL")
     expect(rc == 0, out)
     expect(gadgets(rig) == ["gadgetd"], "SIGKILL should leave the gadget: %s" % gadgets(rig))
-    mark = len(rig.events())
-    rig.sh("rig-start")
-    rig.wait_api(30)
-    rig.wait_event({"source": "usb", "event": "enumerated"}, after=mark, timeout=30)
-    expect(gadgets(rig) == ["gadgetd"], gadgets(rig))
+    start_and_wait_enumerated(rig, len(rig.events()))
     _, log = rig.sh("grep -c 'removing gadget .gadgetd. left by a previous run' /var/log/gadgetd.log")
     expect(int(log) >= 1, "the leftover was not reported")
     status, body = rig.api("GET", "/api/status")
@@ -287,13 +257,3 @@ def test_api_doc_lists_exactly_the_served_routes(rig):
         status, body = rig.api(method, path, body={"connected": True} if method == "POST" else None)
         expect(status not in (404, 405), "%s %s answers %s" % (method, path, status))
 
-
-def test_sigint_also_unbinds_and_removes(rig):
-    mark = len(rig.events())
-    rc, out = rig.sh("rig-stop INT")
-    expect(rc == 0 and out.strip() == "0", "exit status on SIGINT: %r" % out)
-    expect(gadgets(rig) == [], gadgets(rig))
-    rig.wait_event({"source": "usb", "event": "removed"}, after=mark, timeout=15)
-    rig.sh("rig-start")
-    rig.wait_api(30)
-    rig.wait_event({"source": "usb", "event": "enumerated"}, after=mark, timeout=30)
