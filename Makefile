@@ -49,10 +49,15 @@ $(B)/asan/%.o: gadgetd/%.c | $(B)/.deps-all
 $(B)/unit/test_config: $(B)/asan/config.o $(B)/asan/log.o
 $(B)/unit/test_auth: $(B)/asan/auth.o $(B)/asan/log.o
 $(B)/unit/test_json: $(B)/asan/json.o
+$(B)/unit/test_keymap: $(B)/asan/keymap.o
+$(B)/unit/test_macro: $(B)/asan/macro.o $(B)/asan/keymap.o $(B)/asan/layout.o
+$(B)/unit/test_layout: $(B)/asan/layout.o $(B)/asan/keymap.o
+$(B)/unit/test_layout: UNIT_LIBS = $(shell pkg-config --libs xkbcommon)
+$(B)/unit/test_layout: UNIT_CFLAGS = -DGD_KEYMAPS_DIR='"$(CURDIR)/keymaps"'
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) -Igadgetd $(PKG_CFLAGS) -o $@ $< $(filter %.o,$^) \
-		$(PKG_LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(UNIT_CFLAGS) -Igadgetd $(PKG_CFLAGS) -o $@ $< \
+		$(filter %.o,$^) $(PKG_LIBS) $(UNIT_LIBS) $(shell pkg-config --libs cmocka)
 
 # The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd and the observer.
 $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
