@@ -11,7 +11,7 @@ PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -MMD -MP
-DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
+DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_DATADIR='"$(DATADIR)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
 SANITIZE ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -22,7 +22,7 @@ ASAN_OBJS := $(SRCS:gadgetd/%.c=$(B)/asan/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
-.PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig
+.PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps
 all: $(B)/gadgetd
 
 # Build dependencies only (what a Pi needs); the rig and the tests need the rest.
@@ -49,7 +49,7 @@ $(B)/asan/%.o: gadgetd/%.c | $(B)/.deps-all
 $(B)/unit/test_config: $(B)/asan/config.o $(B)/asan/log.o
 $(B)/unit/test_auth: $(B)/asan/auth.o $(B)/asan/log.o
 $(B)/unit/test_json: $(B)/asan/json.o
-$(B)/unit/test_keymap: $(B)/asan/keymap.o
+$(B)/unit/test_keymap: $(B)/asan/keymap.o $(B)/asan/macro.o $(B)/asan/layout.o
 $(B)/unit/test_macro: $(B)/asan/macro.o $(B)/asan/keymap.o $(B)/asan/layout.o
 $(B)/unit/test_layout: $(B)/asan/layout.o $(B)/asan/keymap.o
 $(B)/unit/test_layout: UNIT_LIBS = $(shell pkg-config --libs xkbcommon)
@@ -63,24 +63,36 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs libevdev jansson)
 
+# Keyboard layouts: keymaps/*.keymap are generated on a build host from xkeyboard-config and
+# committed (the Pi needs no xkb). xkb-decode turns the rig's key events back into text.
+$(B)/gen-keymaps: tools/gen-keymaps.c | $(B)/.deps-all
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs xkbcommon)
+
+keymaps: $(B)/gen-keymaps
+	$(B)/gen-keymaps keymaps
+
+$(B)/xkb-decode: tools/xkb-decode.c | $(B)/.deps-all
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< \
+		$(shell pkg-config --cflags --libs xkbcommon libevdev jansson)
+
 $(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	tests/vm/fetch-kernel.sh $(B)/cache/kernel > $@.tmp && mv $@.tmp $@
 
-$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf $(wildcard keymaps/*.keymap)
 	tests/vm/mkinitramfs.sh $(B)/cache/kernel/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
 
 unit: $(UNIT_BINS)
 
-test: all unit rig
+test: all unit rig $(B)/xkb-decode
 	tests/run-tests.sh
 
 run: all rig
 	python3 tests/vm/rig.py run
 
-bench: all rig
+bench: all rig $(B)/xkb-decode
 	python3 tests/bench.py
 
 # The unit tests again, without sanitizers, under valgrind's memcheck.

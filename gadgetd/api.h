@@ -9,12 +9,16 @@
 #include "auth.h"
 #include "config.h"
 #include "gadget.h"
+#include "keyboard.h"
+#include "macros.h"
 
 /* The modules a handler may use; owned by main.c, alive while the server runs. */
 struct gd_app {
 	const struct gd_config *cfg;
 	struct gd_gadget *gadget;
 	struct gd_auth *auth;
+	struct gd_keyboard *keyboard; /* NULL when the gadget has no keyboard */
+	struct gd_macros *macros;
 	struct timespec started; /* CLOCK_MONOTONIC */
 };
 
@@ -22,9 +26,14 @@ struct gd_api_request {
 	struct gd_app *app;
 	const char *method;
 	const char *path;
-	const char *user; /* authenticated user */
-	json_t *body;     /* the request's JSON object when the route takes one, else NULL */
+	const char *user;      /* authenticated user */
+	json_t *body;          /* the request's JSON object when the route takes one, else NULL */
+	const char *params[2]; /* the path segments matched by the route's {} */
+	void *conn;            /* the server's connection, for gd_api_query() */
 };
+
+/* The value of query parameter KEY ("?wait=1"), or NULL. */
+const char *gd_api_query(struct gd_api_request *req, const char *key);
 
 /*
  * Handles a request: returns the HTTP status and sets *REPLY to a new JSON
@@ -32,11 +41,17 @@ struct gd_api_request {
  */
 typedef unsigned (*gd_api_handler)(struct gd_api_request *req, json_t **reply);
 
+enum gd_api_body {
+	GD_BODY_NONE,	  /* the body is ignored */
+	GD_BODY_JSON,	  /* the body must be a JSON object */
+	GD_BODY_OPTIONAL, /* a JSON object if there is a body */
+};
+
 struct gd_api_route {
 	const char *method;
-	const char *path;
+	const char *path; /* "{}" matches one path segment */
 	gd_api_handler handler;
-	bool takes_body; /* the body must be a JSON object */
+	enum gd_api_body body;
 };
 
 extern const struct gd_api_route gd_api_routes[];
@@ -47,5 +62,17 @@ json_t *gd_api_gadget_json(struct gd_gadget *gadget);
 unsigned gd_api_status_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_gadget_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_gadget_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_keys_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_keyboard_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_keyboard_layouts_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_keyboard_keys_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_jobs_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_job_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_job_delete(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_macros_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_macro_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_macro_put(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_macro_delete(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_macro_run(struct gd_api_request *req, json_t **reply);
 
 #endif

@@ -11,6 +11,9 @@
 
 #include "log.h"
 
+#ifndef GD_DATADIR
+#define GD_DATADIR "/usr/local/share/gadgetd"
+#endif
 #ifndef GD_SYSCONFDIR
 #define GD_SYSCONFDIR "/etc/gadgetd"
 #endif
@@ -60,6 +63,11 @@ void gd_config_defaults(struct gd_config *cfg)
 	snprintf(cfg->bind, sizeof(cfg->bind), "0.0.0.0");
 	cfg->port = 8080;
 	snprintf(cfg->users_file, sizeof(cfg->users_file), "%s/users", GD_SYSCONFDIR);
+	snprintf(cfg->layout, sizeof(cfg->layout), "us");
+	/* 20 ms a report: a tap takes 40 ms. Firmware that polls its keyboard slowly drops keys
+	 * sent faster; requests may ask for less. */
+	cfg->pacing_ms = 20;
+	snprintf(cfg->keymaps_dir, sizeof(cfg->keymaps_dir), "%s/keymaps", GD_DATADIR);
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/gadgetd");
 	cfg->log_level = GD_LOG_INFO;
 }
@@ -140,6 +148,18 @@ static int set_port(void *field, size_t size, const char *value, char *msg, size
 	unsigned long v;
 	if (parse_ulong(value, 65535, &v) < 0 || v == 0) {
 		snprintf(msg, msglen, "'%s' is not a port number (1-65535)", value);
+		return -1;
+	}
+	*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+static int set_pacing(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	unsigned long v;
+	if (parse_ulong(value, 1000, &v) < 0) {
+		snprintf(msg, msglen, "'%s' is not a pacing in milliseconds (0-1000)", value);
 		return -1;
 	}
 	*(unsigned *)field = (unsigned)v;
@@ -233,6 +253,9 @@ static const struct option options[] = {
     OPT("http", "bind", set_address, bind),
     OPT("http", "port", set_port, port),
     OPT("http", "users", set_path, users_file),
+    OPT("keyboard", "layout", set_name, layout),
+    OPT("keyboard", "pacing_ms", set_pacing, pacing_ms),
+    OPT("keyboard", "keymaps", set_path, keymaps_dir),
     OPT("daemon", "state_dir", set_path, state_dir),
     OPT("daemon", "log_level", set_log_level, log_level),
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <usbg/function/hid.h>
 #include <usbg/function/ms.h>
 #include <usbg/usbg.h>
@@ -42,17 +43,18 @@ static const struct {
     {GD_FUNC_ACM, USBG_F_ACM, "console"},
 };
 
-const unsigned char gd_gadget_boot_keyboard_desc[63] = {
-    0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, /* Generic Desktop, Keyboard, Application */
-    0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, 0x15, 0x00, 0x25, 0x01, /* modifiers E0-E7 */
-    0x75, 0x01, 0x95, 0x08, 0x81, 0x02, /* 8 x 1 bit, Input (Data, Var, Abs) */
-    0x95, 0x01, 0x75, 0x08, 0x81, 0x03, /* reserved byte */
-    0x95, 0x05, 0x75, 0x01, 0x05, 0x08, 0x19, 0x01, 0x29, 0x05, /* 5 LEDs */
-    0x91, 0x02,                                                 /* Output (Data, Var, Abs) */
-    0x95, 0x01, 0x75, 0x03, 0x91, 0x03,                         /* LED padding */
-    0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x25, 0x65, 0x05, 0x07,
-    0x19, 0x00, 0x29, 0x65, 0x81, 0x00, /* 6 key codes, Input (Data, Array) */
-    0xc0,
+const unsigned char gd_gadget_boot_keyboard_desc[65] = {
+	0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, /* Generic Desktop, Keyboard, Application */
+	0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, 0x15, 0x00, 0x25, 0x01, /* modifiers E0-E7 */
+	0x75, 0x01, 0x95, 0x08, 0x81, 0x02, /* 8 x 1 bit, Input (Data, Var, Abs) */
+	0x95, 0x01, 0x75, 0x08, 0x81, 0x03, /* reserved byte */
+	0x95, 0x05, 0x75, 0x01, 0x05, 0x08, 0x19, 0x01, 0x29, 0x05, /* 5 LEDs */
+	0x91, 0x02,			    /* Output (Data, Var, Abs) */
+	0x95, 0x01, 0x75, 0x03, 0x91, 0x03, /* LED padding */
+	/* 6 key codes, usages 0-255 so F13-F24, media and Japanese keys reach an OS too
+	 * (firmware uses the fixed boot format and never reads this descriptor). */
+	0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x26, 0xff, 0x00, 0x05, 0x07, 0x19, 0x00, 0x2a, 0xff,
+	0x00, 0x81, 0x00, 0xc0,
 };
 
 static void set_err(char *err, size_t errlen, int usbg_rc, const char *what)
@@ -191,6 +193,26 @@ static int create_function(usbg_gadget *gadget, size_t index, const struct gd_co
 	                            function_table[index].instance, attrs, f);
 }
 
+/*
+ * A boot keyboard has one interrupt IN endpoint; LED reports come by SET_REPORT on the
+ * control endpoint, as from real keyboards, which some firmware insists on. libusbgx has no
+ * setter for this attribute, so it is written directly, before the function is linked.
+ */
+static int hid_without_out_endpoint(struct gd_gadget *g, const struct gd_config *cfg)
+{
+	char path[PATH_MAX + 128];
+	snprintf(path, sizeof(path), "%s/usb_gadget/%s/functions/hid.keyboard/no_out_endpoint",
+		 cfg->configfs, cfg->gadget_name);
+	FILE *f = fopen(path, "we");
+	if (f == NULL)
+		return USBG_ERROR_NOT_FOUND;
+	int rc = fputs("1\n", f) < 0 ? USBG_ERROR_IO : USBG_SUCCESS;
+	if (fclose(f) != 0)
+		rc = USBG_ERROR_IO;
+	(void)g;
+	return rc;
+}
+
 static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, size_t errlen)
 {
 	struct usbg_gadget_attrs attrs = {
@@ -227,6 +249,8 @@ static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, 
 			continue;
 		usbg_function *f;
 		rc = create_function(g->gadget, i, cfg, &f);
+		if (rc == USBG_SUCCESS && function_table[i].type == USBG_F_HID)
+			rc = hid_without_out_endpoint(g, cfg);
 		if (rc == USBG_SUCCESS)
 			rc = usbg_add_config_function(config, function_table[i].instance, f);
 		if (rc != USBG_SUCCESS) {
@@ -341,10 +365,8 @@ int gd_gadget_set_connected(struct gd_gadget *g, bool connected, char *err, size
 	return rc;
 }
 
-static void read_host_state(const char *udc_class, const char *udc, char *buf, size_t len)
+static void read_host_state(const char *path, char *buf, size_t len)
 {
-	char path[PATH_MAX + 128];
-	snprintf(path, sizeof(path), "%s/%s/state", udc_class, udc);
 	snprintf(buf, len, "unknown");
 	FILE *f = fopen(path, "re");
 	if (f == NULL)
@@ -352,6 +374,28 @@ static void read_host_state(const char *udc_class, const char *udc, char *buf, s
 	if (fgets(buf, (int)len, f) != NULL)
 		buf[strcspn(buf, "\n")] = '\0';
 	fclose(f);
+}
+
+/* The /dev node of the keyboard function, from its major:minor. */
+static void hid_device(usbg_gadget *gadget, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	usbg_function *f = usbg_get_function(gadget, USBG_F_HID, "keyboard");
+	dev_t dev;
+	if (f == NULL || usbg_f_hid_get_dev(usbg_to_hid_function(f), &dev) != USBG_SUCCESS)
+		return;
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/uevent", major(dev), minor(dev));
+	FILE *u = fopen(path, "re");
+	if (u == NULL)
+		return;
+	while (fgets(line, sizeof(line), u) != NULL) {
+		if (strncmp(line, "DEVNAME=", 8) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "/dev/%.40s", line + 8);
+		}
+	}
+	fclose(u);
 }
 
 void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
@@ -363,15 +407,16 @@ void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 	info->bound = usbg_get_gadget_udc(g->gadget) != NULL;
 	info->reused = g->reused;
 	info->functions = g->functions;
+	hid_device(g->gadget, info->hid_device, sizeof(info->hid_device));
 	struct usbg_gadget_attrs attrs;
 	if (usbg_get_gadget_attrs(g->gadget, &attrs) == USBG_SUCCESS) {
 		info->vendor_id = attrs.idVendor;
 		info->product_id = attrs.idProduct;
 	}
 	pthread_mutex_unlock(&g->lock);
+	snprintf(info->state_path, sizeof(info->state_path), "%s/%s/state", g->udc_class, info->udc);
 	if (info->bound)
-		read_host_state(g->udc_class, info->udc, info->host_state,
-		                sizeof(info->host_state));
+		read_host_state(info->state_path, info->host_state, sizeof(info->host_state));
 	else
 		snprintf(info->host_state, sizeof(info->host_state), "not attached");
 }

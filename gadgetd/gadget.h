@@ -22,6 +22,8 @@ struct gd_gadget_info {
 	unsigned functions;  /* bit set of enum gd_function */
 	uint16_t vendor_id;
 	uint16_t product_id;
+	char hid_device[64];  /* /dev/hidgN of the keyboard, empty without one */
+	char state_path[PATH_MAX + 80]; /* the UDC's sysfs state file */
 };
 
 /*
@@ -41,6 +43,6 @@ int gd_gadget_set_connected(struct gd_gadget *g, bool connected, char *err, size
 void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info);
 
 /* The standard boot-protocol keyboard report descriptor (HID 1.11, appendix B.1). */
-extern const unsigned char gd_gadget_boot_keyboard_desc[63];
+extern const unsigned char gd_gadget_boot_keyboard_desc[65];
 
 #endif

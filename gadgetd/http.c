@@ -18,10 +18,22 @@
 #define LOG_PREFIX "HTTP: "
 
 const struct gd_api_route gd_api_routes[] = {
-    {"GET", "/api/status", gd_api_status_get, false},
-    {"GET", "/api/gadget", gd_api_gadget_get, false},
-    {"POST", "/api/gadget", gd_api_gadget_post, true},
-    {NULL, NULL, NULL, false},
+    {"GET", "/api/status", gd_api_status_get, GD_BODY_NONE},
+    {"GET", "/api/gadget", gd_api_gadget_get, GD_BODY_NONE},
+    {"POST", "/api/gadget", gd_api_gadget_post, GD_BODY_JSON},
+    {"POST", "/api/keys", gd_api_keys_post, GD_BODY_JSON},
+    {"GET", "/api/keyboard", gd_api_keyboard_get, GD_BODY_NONE},
+    {"GET", "/api/keyboard/layouts", gd_api_keyboard_layouts_get, GD_BODY_NONE},
+    {"GET", "/api/keyboard/keys", gd_api_keyboard_keys_get, GD_BODY_NONE},
+    {"GET", "/api/jobs", gd_api_jobs_get, GD_BODY_NONE},
+    {"GET", "/api/jobs/{}", gd_api_job_get, GD_BODY_NONE},
+    {"DELETE", "/api/jobs/{}", gd_api_job_delete, GD_BODY_NONE},
+    {"GET", "/api/macros", gd_api_macros_get, GD_BODY_NONE},
+    {"GET", "/api/macros/{}", gd_api_macro_get, GD_BODY_NONE},
+    {"PUT", "/api/macros/{}", gd_api_macro_put, GD_BODY_JSON},
+    {"DELETE", "/api/macros/{}", gd_api_macro_delete, GD_BODY_NONE},
+    {"POST", "/api/macros/{}/run", gd_api_macro_run, GD_BODY_OPTIONAL},
+    {NULL, NULL, NULL, GD_BODY_NONE},
 };
 
 struct gd_http {
@@ -108,31 +120,58 @@ static unsigned authenticate(struct gd_http *http, struct MHD_Connection *conn,
 	return 401;
 }
 
+/* Whether URL matches PATTERN, "{}" standing for one segment; fills PARAMS. */
+static bool match(const char *pattern, const char *url, const char *params[2], char *buf,
+		  size_t buflen)
+{
+	size_t nparams = 0, used = 0;
+	while (*pattern && *url) {
+		if (strncmp(pattern, "{}", 2) == 0) {
+			size_t seg = strcspn(url, "/");
+			if (seg == 0 || nparams == 2 || used + seg + 1 > buflen)
+				return false;
+			memcpy(buf + used, url, seg);
+			buf[used + seg] = '\0';
+			params[nparams++] = buf + used;
+			used += seg + 1;
+			url += seg;
+			pattern += 2;
+		} else if (*pattern++ != *url++) {
+			return false;
+		}
+	}
+	return *pattern == '\0' && *url == '\0';
+}
+
 static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const char *method,
-                      const char *url, struct request_state *st, json_t **reply)
+		      const char *url, struct request_state *st, json_t **reply)
 {
 	const struct gd_api_route *found = NULL;
-	char allow[64] = "";
+	struct gd_api_request req = {
+	    .app = http->app, .method = method, .path = url, .user = st->user, .conn = conn};
+	char allow[64] = "", params[512];
 	for (const struct gd_api_route *r = gd_api_routes; r->path; r++) {
-		if (strcmp(r->path, url) != 0)
+		const char *p[2] = {NULL, NULL};
+		if (!match(r->path, url, p, params, sizeof(params)))
 			continue;
 		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
-		         allow[0] ? ", " : "", r->method);
-		if (strcmp(r->method, method) == 0)
+			 allow[0] ? ", " : "", r->method);
+		if (strcmp(r->method, method) == 0) {
 			found = r;
+			memcpy(req.params, p, sizeof(p));
+			break;
+		}
 	}
 	if (found == NULL && allow[0]) {
 		*reply = gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
-		                       method, url, allow);
+				       method, url, allow);
 		return 405;
 	}
 	if (found == NULL) {
 		*reply = gd_json_error("not_found", "no such resource: %s", url);
 		return 404;
 	}
-	struct gd_api_request req = {
-	    .app = http->app, .method = method, .path = url, .user = st->user};
-	if (found->takes_body) {
+	if (found->body == GD_BODY_JSON || (found->body == GD_BODY_OPTIONAL && st->len > 0)) {
 		char err[256];
 		req.body = gd_json_parse_object(st->body, st->len, err, sizeof(err));
 		if (req.body == NULL) {
@@ -140,10 +179,14 @@ static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const c
 			return 400;
 		}
 	}
-	(void)conn;
 	unsigned status = found->handler(&req, reply);
 	json_decref(req.body);
 	return status;
+}
+
+const char *gd_api_query(struct gd_api_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
 static int append_body(struct request_state *st, const char *data, size_t len)

@@ -6,7 +6,8 @@
 
 #include "api.h"
 
-#define GD_HTTP_BODY_MAX ((size_t)64 * 1024) /* JSON request bodies; uploads stream elsewhere */
+/* JSON request bodies (a kickstart file to type fits); uploads stream elsewhere. */
+#define GD_HTTP_BODY_MAX ((size_t)1024 * 1024)
 
 struct gd_http;
 

@@ -27,8 +27,8 @@ struct gd_stroke {
 
 struct gd_key_name {
 	const char *name; /* canonical, lower case: "ctrl", "f12", "pagedown", "a", "1" */
-	uint8_t usage;	  /* 0 for a modifier */
-	uint8_t mods;	  /* the modifier bit for a modifier key, else 0 */
+	uint8_t usage;    /* 0 for a modifier */
+	uint8_t mods;     /* the modifier bit for a modifier key, else 0 */
 };
 
 /* Every canonical key name, in usage order then modifiers; for tests and the API. */
@@ -44,7 +44,7 @@ int gd_keymap_key(const char *name, size_t len, struct gd_stroke *out);
 /* The canonical name of USAGE, or NULL if it has none. */
 const char *gd_keymap_usage_name(uint8_t usage);
 
-/* A layout: codepoint -> strokes, from a keymaps/*.keymap file. */
+/* A layout: codepoint -> strokes, from a file in keymaps/ (NAME.keymap). */
 #define GD_LAYOUT_MAX_STROKES 2 /* a dead key then a base key */
 
 struct gd_layout;
@@ -54,7 +54,7 @@ struct gd_layout;
  * gd_layout_free), or -1 with "line L: what is wrong" in ERR.
  */
 int gd_layout_parse(const uint8_t *data, size_t len, struct gd_layout **out, char *err,
-		    size_t errlen);
+                    size_t errlen);
 /* Reads and parses PATH; errors are prefixed with the path. */
 int gd_layout_load(const char *path, struct gd_layout **out, char *err, size_t errlen);
 void gd_layout_free(struct gd_layout *layout);
@@ -70,6 +70,6 @@ size_t gd_layout_size(const struct gd_layout *layout);
  * layout cannot type CP.
  */
 size_t gd_layout_strokes(const struct gd_layout *layout, uint32_t cp,
-			 struct gd_stroke out[GD_LAYOUT_MAX_STROKES]);
+                         struct gd_stroke out[GD_LAYOUT_MAX_STROKES]);
 
 #endif

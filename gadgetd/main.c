@@ -18,7 +18,9 @@
 #include "config.h"
 #include "gadget.h"
 #include "http.h"
+#include "keyboard.h"
 #include "log.h"
+#include "macros.h"
 
 #define LOG_PREFIX  "MAIN: "
 #define EXIT_CONFIG 78 /* sysexits EX_CONFIG; the unit does not restart on it */
@@ -204,6 +206,27 @@ static int wait_for_stop(const sigset_t *signals)
 	}
 }
 
+static int open_keyboard(struct gd_app *app, const struct gd_config *cfg, char *err,
+			 size_t errlen)
+{
+	if (!(cfg->functions & GD_FUNC_KEYBOARD))
+		return 0;
+	struct gd_gadget_info info;
+	gd_gadget_get_info(app->gadget, &info);
+	if (info.hid_device[0] == '\0') {
+		snprintf(err, errlen, "the keyboard function has no /dev/hidg device");
+		return -ENODEV;
+	}
+	return gd_keyboard_open(&app->keyboard, cfg, info.hid_device, info.state_path, err, errlen);
+}
+
+static int open_macros(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
+{
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/macros", cfg->state_dir);
+	return gd_macros_open(&app->macros, dir, err, errlen);
+}
+
 static int run_daemon(const struct gd_config *cfg)
 {
 	sigset_t signals;
@@ -237,6 +260,8 @@ static int run_daemon(const struct gd_config *cfg)
 	int exit_code = 1;
 	struct gd_http *http = NULL;
 	if (gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
+	    open_keyboard(&app, cfg, err, sizeof(err)) < 0 ||
+	    open_macros(&app, cfg, err, sizeof(err)) < 0 ||
 	    gd_http_start(&http, &app, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 	} else {
@@ -246,6 +271,8 @@ static int run_daemon(const struct gd_config *cfg)
 		sd_notify(0, "STOPPING=1");
 	}
 	gd_http_stop(http);
+	gd_macros_close(app.macros);
+	gd_keyboard_close(app.keyboard);
 	gd_gadget_close(app.gadget);
 	gd_auth_close(app.auth);
 	close(lock_fd);

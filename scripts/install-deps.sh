@@ -10,7 +10,8 @@ PKGS=(gcc make pkg-config libusbgx-dev libconfig-dev libmicrohttpd-dev libjansso
       libinih-dev libcrypt-dev libssl-dev libsystemd-dev)
 if [ "$WHAT" = all ]; then
   PKGS+=(clang libevdev-dev libcmocka-dev clang-format clang-tidy cppcheck valgrind
-         qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3)
+         qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
+         libxkbcommon-dev xkb-data libx11-data)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

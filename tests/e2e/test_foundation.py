@@ -75,7 +75,7 @@ def test_bad_bodies_get_400_with_a_message(rig):
         (b'{"connected": "yes"}', "connected"),
         (b'{"connected": true, "extra": 1}', "extra"),
         (b"{}", "connected"),
-        (b'{"connected": true}' + b" " * (70 * 1024), "exceeds 65536 bytes"),
+        (b'{"connected": true}' + b" " * (1100 * 1024), "exceeds 1048576 bytes"),
     ]
     for raw, message in cases:
         status, body = rig.api("POST", "/api/gadget", raw=raw)
@@ -249,11 +249,14 @@ def test_api_doc_lists_exactly_the_served_routes(rig):
     import re
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     doc = open(os.path.join(root, "docs", "API.md")).read()
-    documented = set(re.findall(r"^### (GET|POST|PUT|DELETE|PATCH) (/\S+)$", doc, re.M))
+    documented = {(m, re.sub(r"\{[a-z]+\}", "{}", p)) for m, p in
+                  re.findall(r"^### (GET|POST|PUT|DELETE|PATCH) (/\S+)$", doc, re.M)}
     source = open(os.path.join(root, "gadgetd", "http.c")).read()
     served = set(re.findall(r'\{"(GET|POST|PUT|DELETE|PATCH)", "(/[^"]*)"', source))
     expect(documented == served, "documented %s, served %s" % (sorted(documented), sorted(served)))
     for method, path in sorted(documented):
-        status, body = rig.api(method, path, body={"connected": True} if method == "POST" else None)
-        expect(status not in (404, 405), "%s %s answers %s" % (method, path, status))
+        if "{}" in path or method != "GET":
+            continue
+        status, body = rig.api(method, path)
+        expect(status == 200, "%s %s answers %s" % (method, path, status))
 

@@ -6,7 +6,11 @@
 # The build machine drives it through the "ctl" virtio port: one shell command a line,
 # answered with its output lines prefixed by '|' and a last line "=RC <exit status>".
 export PATH=/usr/bin:/bin:/sbin
+# The server side gets Ctrl+Alt+Del and SysRq from the tests: it must not reboot on them.
+trap '' INT
 mount -t proc proc /proc
+echo 0 > /proc/sys/kernel/ctrl-alt-del
+echo 0 > /proc/sys/kernel/sysrq
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp

@@ -35,6 +35,10 @@ for bin in "$B/gadgetd" "$B/observer"; do
   done
 done
 
+# The keymaps where the daemon looks by default (PREFIX=/usr/local).
+mkdir -p "$ROOT/usr/local/share/gadgetd/keymaps"
+cp "$HERE"/../../keymaps/*.keymap "$ROOT/usr/local/share/gadgetd/keymaps/"
+
 install -m 0755 "$HERE/init.sh" "$ROOT/init"
 install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$HERE/ref-compose" "$ROOT/usr/bin/"
 cp "$HERE/gadgetd.conf" "$ROOT/etc/gadgetd/gadgetd.conf"

@@ -13,6 +13,7 @@
 #include <libevdev/libevdev.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +53,7 @@ static void emit(json_t *event)
 	json_object_set_new(event, "ts", json_real(now_s()));
 	char *line = json_dumps(event, JSON_COMPACT | JSON_REAL_PRECISION(16));
 	if (line != NULL) {
-		fprintf(out, "%s\n", line);
-		fflush(out);
+		fprintf(out, "%s\n", line); /* flushed once per batch by the main loop */
 	}
 	free(line);
 	json_decref(event);
@@ -200,8 +200,14 @@ static void read_keys(struct keyboard *k)
 	struct input_event ev;
 	int rc;
 	while ((rc = libevdev_next_event(k->dev, LIBEVDEV_READ_FLAG_NORMAL, &ev)) >= 0) {
-		if (rc == LIBEVDEV_READ_STATUS_SYNC)
+		if (rc == LIBEVDEV_READ_STATUS_SYNC) {
+			/* The kernel's buffer overflowed: say so, so no one trusts a partial record. */
+			emit(json_pack("{s:s, s:s}", "source", "keyboard", "event", "dropped"));
+			while (libevdev_next_event(k->dev, LIBEVDEV_READ_FLAG_SYNC, &ev) ==
+			       LIBEVDEV_READ_STATUS_SYNC)
+				;
 			continue;
+		}
 		if (ev.type == EV_KEY) {
 			const char *name = libevdev_event_code_get_name(EV_KEY, ev.code);
 			emit(json_pack("{s:s, s:s, s:s, s:i, s:s}", "source", "keyboard", "event",
@@ -264,18 +270,28 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
+	/* The kernel keeps only ~20 reports per evdev reader: read them before anyone else runs. */
+	struct sched_param prio = {.sched_priority = 50};
+	if (sched_setscheduler(0, SCHED_FIFO, &prio) < 0)
+		perror("observer: SCHED_FIFO");
 	int uev = open_uevents();
 	struct found shown = {0};
 	bool announced = false;
 	struct keyboard kbd = {.fd = -1};
 	emit(json_pack("{s:s, s:s}", "source", "observer", "event", "started"));
+	fflush(out);
+	bool rescan = true;
 	for (;;) {
-		update(&shown, &announced, &kbd);
+		/* sysfs is walked only when the kernel said something changed: key events stay cheap. */
+		if (rescan)
+			update(&shown, &announced, &kbd);
+		fflush(out);
 		struct pollfd fds[2] = {{.fd = uev, .events = POLLIN},
 		                        {.fd = kbd.fd, .events = POLLIN}};
 		int n = poll(fds, kbd.fd >= 0 ? 2 : 1, 1000);
 		if (n < 0 && errno != EINTR)
 			return 1;
+		rescan = n == 0 || (fds[0].revents & POLLIN);
 		if (fds[0].revents & POLLIN) {
 			char buf[8192];
 			while (recv(uev, buf, sizeof(buf), 0) > 0)
