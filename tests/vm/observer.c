@@ -50,7 +50,8 @@ static double now_s(void)
 
 static void emit(json_t *event)
 {
-	json_object_set_new(event, "ts", json_real(now_s()));
+	if (json_object_get(event, "ts") == NULL)
+		json_object_set_new(event, "ts", json_real(now_s()));
 	char *line = json_dumps(event, JSON_COMPACT | JSON_REAL_PRECISION(16));
 	if (line != NULL) {
 		fprintf(out, "%s\n", line); /* flushed once per batch by the main loop */
@@ -210,9 +211,11 @@ static void read_keys(struct keyboard *k)
 		}
 		if (ev.type == EV_KEY) {
 			const char *name = libevdev_event_code_get_name(EV_KEY, ev.code);
-			emit(json_pack("{s:s, s:s, s:s, s:i, s:s}", "source", "keyboard", "event",
+			/* Stamped when the server's kernel got the key, not when it was read. */
+			double ts = (double)ev.input_event_sec + (double)ev.input_event_usec / 1e6;
+			emit(json_pack("{s:s, s:s, s:s, s:i, s:s, s:f}", "source", "keyboard", "event",
 			               "key", "key", name ? name : "KEY_UNKNOWN", "value", ev.value,
-			               "device", k->path));
+			               "device", k->path, "ts", ts));
 		} else if (ev.type == EV_LED) {
 			const char *name = libevdev_event_code_get_name(EV_LED, ev.code);
 			emit(json_pack("{s:s, s:s, s:s, s:i}", "source", "keyboard", "event", "led",
