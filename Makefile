@@ -104,13 +104,13 @@ valgrind:
 	done; echo "valgrind: all unit tests clean"
 
 lint: | $(B)/.deps-all
-	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c
+	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c
+		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tools
 	clang-tidy --quiet gadgetd/*.c -- $(BASE) $(DEFS) $(PKG_CFLAGS)
 
 format:
-	clang-format -i gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c
+	clang-format -i gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c
 
 install: $(B)/gadgetd
 	install -D -m 0755 $(B)/gadgetd $(DESTDIR)$(PREFIX)/bin/gadgetd
@@ -124,7 +124,8 @@ install: $(B)/gadgetd
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gadgetd.service
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/rig $(B)/test-results
+	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/rig $(B)/test-results \
+		$(B)/gen-keymaps $(B)/xkb-decode $(B)/clang $(B)/valgrind
 
 distclean:
 	rm -rf $(B)

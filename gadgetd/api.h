@@ -42,8 +42,8 @@ const char *gd_api_query(struct gd_api_request *req, const char *key);
 typedef unsigned (*gd_api_handler)(struct gd_api_request *req, json_t **reply);
 
 enum gd_api_body {
-	GD_BODY_NONE,	  /* the body is ignored */
-	GD_BODY_JSON,	  /* the body must be a JSON object */
+	GD_BODY_NONE,     /* the body is ignored */
+	GD_BODY_JSON,     /* the body must be a JSON object */
 	GD_BODY_OPTIONAL, /* a JSON object if there is a body */
 };
 

@@ -29,7 +29,7 @@ static int parse_id(const char *text, uint64_t *id)
 static unsigned no_job(struct gd_api_request *req, json_t **reply)
 {
 	*reply = gd_json_error("no_such_job", "no job %.32s (finished jobs are kept for a while)",
-			       req->params[0]);
+	                       req->params[0]);
 	return 404;
 }
 

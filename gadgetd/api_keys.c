@@ -31,8 +31,10 @@ static int add_keys(struct gd_program *prog, json_t *keys, char *err, size_t err
 	for (size_t i = 0; i < n; i++) {
 		const char *name = json_string_value(json_array_get(keys, i));
 		if (name == NULL || gd_keymap_key(name, strlen(name), &strokes[i]) < 0) {
-			snprintf(err, errlen, "keys[%zu]: unknown key name %s%.40s%s (see /api/keyboard/keys)",
-				 i, name ? "'" : "", name ? name : "(not a string)", name ? "'" : "");
+			snprintf(err, errlen,
+			         "keys[%zu]: unknown key name %s%.40s%s (see /api/keyboard/keys)",
+			         i, name ? "'" : "", name ? name : "(not a string)",
+			         name ? "'" : "");
 			return -1;
 		}
 	}
@@ -40,7 +42,7 @@ static int add_keys(struct gd_program *prog, json_t *keys, char *err, size_t err
 }
 
 static int add_macro(struct gd_program *prog, const char *text, const struct gd_layout *layout,
-		     char *err, size_t errlen)
+                     char *err, size_t errlen)
 {
 	struct gd_macro *macro;
 	if (gd_macro_parse(text, strlen(text), &macro, err, errlen) < 0)
@@ -51,19 +53,19 @@ static int add_macro(struct gd_program *prog, const char *text, const struct gd_
 }
 
 /* Reads "layout" and "pacing_ms" from BODY (may be NULL). Returns 0 or an error status. */
-static unsigned options(struct gd_api_request *req, json_t *body,
-			const struct gd_layout **layout, int *pacing, json_t **reply)
+static unsigned options(struct gd_api_request *req, json_t *body, const struct gd_layout **layout,
+                        int *pacing, json_t **reply)
 {
 	*layout = gd_keyboard_layout(req->app->keyboard, NULL);
 	*pacing = -1;
 	json_t *name = json_object_get(body, "layout");
 	if (name != NULL) {
 		*layout = json_is_string(name)
-			      ? gd_keyboard_layout(req->app->keyboard, json_string_value(name))
-			      : NULL;
+		              ? gd_keyboard_layout(req->app->keyboard, json_string_value(name))
+		              : NULL;
 		if (*layout == NULL) {
 			*reply = gd_json_error("bad_request",
-					       "unknown layout (see /api/keyboard/layouts)");
+			                       "unknown layout (see /api/keyboard/layouts)");
 			return 400;
 		}
 	}
@@ -81,7 +83,7 @@ static unsigned options(struct gd_api_request *req, json_t *body,
 
 /* Queues PROG; answers 202 with the job, or with ?wait=1 the finished job. */
 static unsigned submit(struct gd_api_request *req, struct gd_program *prog, int pacing,
-		       const char *what, json_t **reply)
+                       const char *what, json_t **reply)
 {
 	size_t actions = prog->count;
 	uint64_t id = gd_keyboard_submit(req->app->keyboard, req->user, prog, pacing);
@@ -90,7 +92,7 @@ static unsigned submit(struct gd_api_request *req, struct gd_program *prog, int 
 		return 500;
 	}
 	GD_LOG_INFO("user '%s' queued %s: job %llu, %zu actions", req->user, what,
-		    (unsigned long long)id, actions);
+	            (unsigned long long)id, actions);
 	struct gd_jobs *jobs = gd_keyboard_jobs(req->app->keyboard);
 	const char *wait = gd_api_query(req, "wait");
 	if (wait == NULL || strcmp(wait, "0") == 0) {
@@ -100,7 +102,7 @@ static unsigned submit(struct gd_api_request *req, struct gd_program *prog, int 
 	*reply = gd_jobs_wait(jobs, id);
 	const char *state = json_string_value(json_object_get(*reply, "state"));
 	const char *code =
-		json_string_value(json_object_get(json_object_get(*reply, "error"), "code"));
+	    json_string_value(json_object_get(json_object_get(*reply, "error"), "code"));
 	if (state != NULL && strcmp(state, "done") == 0)
 		return 200;
 	if (code != NULL && strcmp(code, "host_offline") == 0)
@@ -117,14 +119,14 @@ unsigned gd_api_keys_post(struct gd_api_request *req, json_t **reply)
 	int pacing_ms = -1;
 	json_error_t jerr;
 	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s?s, s?o, s?s, s?s, s?i}", "macro",
-			   &macro, "keys", &keys, "text", &text, "layout", &layout_name,
-			   "pacing_ms", &pacing_ms) < 0) {
+	                   &macro, "keys", &keys, "text", &text, "layout", &layout_name,
+	                   "pacing_ms", &pacing_ms) < 0) {
 		*reply = gd_json_error("bad_request", "%s", jerr.text);
 		return 400;
 	}
 	if ((macro != NULL) + (keys != NULL) + (text != NULL) != 1) {
 		*reply = gd_json_error("bad_request",
-				       "give exactly one of \"macro\", \"keys\" or \"text\"");
+		                       "give exactly one of \"macro\", \"keys\" or \"text\"");
 		return 400;
 	}
 	const struct gd_layout *layout;
@@ -135,9 +137,9 @@ unsigned gd_api_keys_post(struct gd_api_request *req, json_t **reply)
 	struct gd_program prog;
 	gd_program_init(&prog);
 	char err[512];
-	int rc = macro ? add_macro(&prog, macro, layout, err, sizeof(err))
-		 : keys ? add_keys(&prog, keys, err, sizeof(err))
-			: gd_program_add_text(&prog, text, strlen(text), layout, err, sizeof(err));
+	int rc = macro  ? add_macro(&prog, macro, layout, err, sizeof(err))
+	         : keys ? add_keys(&prog, keys, err, sizeof(err))
+	                : gd_program_add_text(&prog, text, strlen(text), layout, err, sizeof(err));
 	if (rc < 0) {
 		gd_program_free(&prog);
 		*reply = gd_json_error("bad_request", "%s", err);
@@ -185,8 +187,9 @@ unsigned gd_api_macro_run(struct gd_api_request *req, json_t **reply)
 	const char *unused_layout = NULL;
 	int unused_pacing = 0;
 	unsigned status = 0;
-	if (req->body != NULL && json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s?s, s?i}", "layout",
-						&unused_layout, "pacing_ms", &unused_pacing) < 0) {
+	if (req->body != NULL &&
+	    json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s?s, s?i}", "layout", &unused_layout,
+	                   "pacing_ms", &unused_pacing) < 0) {
 		*reply = gd_json_error("bad_request", "%s", jerr.text);
 		status = 400;
 	}
@@ -197,9 +200,8 @@ unsigned gd_api_macro_run(struct gd_api_request *req, json_t **reply)
 	struct gd_program prog;
 	gd_program_init(&prog);
 	char err[512];
-	if (status == 0 &&
-	    add_macro(&prog, json_string_value(json_object_get(macro, "macro")), layout, err,
-		      sizeof(err)) < 0) {
+	if (status == 0 && add_macro(&prog, json_string_value(json_object_get(macro, "macro")),
+	                             layout, err, sizeof(err)) < 0) {
 		*reply = gd_json_error("bad_request", "macro '%s': %s", req->params[0], err);
 		status = 400;
 	}

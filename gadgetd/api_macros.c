@@ -32,13 +32,14 @@ unsigned gd_api_macro_put(struct gd_api_request *req, json_t **reply)
 	const char *text, *description = "";
 	json_error_t jerr;
 	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s:s, s?s}", "macro", &text,
-			   "description", &description) < 0) {
-		*reply = gd_json_error("bad_request", "%s (expected {\"macro\": \"...\"})", jerr.text);
+	                   "description", &description) < 0) {
+		*reply =
+		    gd_json_error("bad_request", "%s (expected {\"macro\": \"...\"})", jerr.text);
 		return 400;
 	}
 	char err[512];
-	int rc = gd_macros_put(req->app->macros, req->params[0], text, description, err,
-			       sizeof(err));
+	int rc =
+	    gd_macros_put(req->app->macros, req->params[0], text, description, err, sizeof(err));
 	if (rc == -EINVAL || rc == -EPERM) {
 		*reply = gd_json_error(rc == -EPERM ? "builtin_macro" : "bad_request", "%s", err);
 		return rc == -EPERM ? 409 : 400;

@@ -38,8 +38,8 @@ struct gd_config {
 	unsigned port;
 	char users_file[PATH_MAX];
 	/* [keyboard] */
-	char layout[32];	/* default layout for text */
-	unsigned pacing_ms;	/* pause after each report */
+	char layout[32];    /* default layout for text */
+	unsigned pacing_ms; /* pause after each report */
 	char keymaps_dir[PATH_MAX];
 	/* [daemon] */
 	char state_dir[PATH_MAX];

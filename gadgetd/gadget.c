@@ -44,17 +44,73 @@ static const struct {
 };
 
 const unsigned char gd_gadget_boot_keyboard_desc[65] = {
-	0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, /* Generic Desktop, Keyboard, Application */
-	0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, 0x15, 0x00, 0x25, 0x01, /* modifiers E0-E7 */
-	0x75, 0x01, 0x95, 0x08, 0x81, 0x02, /* 8 x 1 bit, Input (Data, Var, Abs) */
-	0x95, 0x01, 0x75, 0x08, 0x81, 0x03, /* reserved byte */
-	0x95, 0x05, 0x75, 0x01, 0x05, 0x08, 0x19, 0x01, 0x29, 0x05, /* 5 LEDs */
-	0x91, 0x02,			    /* Output (Data, Var, Abs) */
-	0x95, 0x01, 0x75, 0x03, 0x91, 0x03, /* LED padding */
-	/* 6 key codes, usages 0-255 so F13-F24, media and Japanese keys reach an OS too
-	 * (firmware uses the fixed boot format and never reads this descriptor). */
-	0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x26, 0xff, 0x00, 0x05, 0x07, 0x19, 0x00, 0x2a, 0xff,
-	0x00, 0x81, 0x00, 0xc0,
+    0x05,
+    0x01,
+    0x09,
+    0x06,
+    0xa1,
+    0x01, /* Generic Desktop, Keyboard, Application */
+    0x05,
+    0x07,
+    0x19,
+    0xe0,
+    0x29,
+    0xe7,
+    0x15,
+    0x00,
+    0x25,
+    0x01, /* modifiers E0-E7 */
+    0x75,
+    0x01,
+    0x95,
+    0x08,
+    0x81,
+    0x02, /* 8 x 1 bit, Input (Data, Var, Abs) */
+    0x95,
+    0x01,
+    0x75,
+    0x08,
+    0x81,
+    0x03, /* reserved byte */
+    0x95,
+    0x05,
+    0x75,
+    0x01,
+    0x05,
+    0x08,
+    0x19,
+    0x01,
+    0x29,
+    0x05, /* 5 LEDs */
+    0x91,
+    0x02, /* Output (Data, Var, Abs) */
+    0x95,
+    0x01,
+    0x75,
+    0x03,
+    0x91,
+    0x03, /* LED padding */
+    /* 6 key codes, usages 0-255 so F13-F24, media and Japanese keys reach an OS too
+     * (firmware uses the fixed boot format and never reads this descriptor). */
+    0x95,
+    0x06,
+    0x75,
+    0x08,
+    0x15,
+    0x00,
+    0x26,
+    0xff,
+    0x00,
+    0x05,
+    0x07,
+    0x19,
+    0x00,
+    0x2a,
+    0xff,
+    0x00,
+    0x81,
+    0x00,
+    0xc0,
 };
 
 static void set_err(char *err, size_t errlen, int usbg_rc, const char *what)
@@ -202,7 +258,7 @@ static int hid_without_out_endpoint(struct gd_gadget *g, const struct gd_config 
 {
 	char path[PATH_MAX + 128];
 	snprintf(path, sizeof(path), "%s/usb_gadget/%s/functions/hid.keyboard/no_out_endpoint",
-		 cfg->configfs, cfg->gadget_name);
+	         cfg->configfs, cfg->gadget_name);
 	FILE *f = fopen(path, "we");
 	if (f == NULL)
 		return USBG_ERROR_NOT_FOUND;
@@ -414,7 +470,8 @@ void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 		info->product_id = attrs.idProduct;
 	}
 	pthread_mutex_unlock(&g->lock);
-	snprintf(info->state_path, sizeof(info->state_path), "%s/%s/state", g->udc_class, info->udc);
+	snprintf(info->state_path, sizeof(info->state_path), "%s/%s/state", g->udc_class,
+	         info->udc);
 	if (info->bound)
 		read_host_state(info->state_path, info->host_state, sizeof(info->host_state));
 	else

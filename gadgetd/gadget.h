@@ -22,7 +22,7 @@ struct gd_gadget_info {
 	unsigned functions;  /* bit set of enum gd_function */
 	uint16_t vendor_id;
 	uint16_t product_id;
-	char hid_device[64];  /* /dev/hidgN of the keyboard, empty without one */
+	char hid_device[64];            /* /dev/hidgN of the keyboard, empty without one */
 	char state_path[PATH_MAX + 80]; /* the UDC's sysfs state file */
 };
 

@@ -20,7 +20,7 @@
 #define LOG_PREFIX "HID: "
 #define REPORT_LEN 8
 /* A report the host has not taken this long after the last one means it is not polling. */
-#define WRITE_TIMEOUT_MS 1000
+#define WRITE_TIMEOUT_MS  1000
 #define WATCH_INTERVAL_MS 200
 
 struct gd_hid {
@@ -138,7 +138,7 @@ static void *watch(void *arg)
 }
 
 int gd_hid_open(struct gd_hid **out, const char *device, const char *host_state, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	struct gd_hid *hid = calloc(1, sizeof(*hid));
 	if (hid == NULL) {
@@ -179,7 +179,10 @@ void gd_hid_close(struct gd_hid *hid)
 	free(hid);
 }
 
-uint8_t gd_hid_leds(struct gd_hid *hid) { return (uint8_t)atomic_load(&hid->leds); }
+uint8_t gd_hid_leds(struct gd_hid *hid)
+{
+	return (uint8_t)atomic_load(&hid->leds);
+}
 
 /* Sleeps MS milliseconds in short slices; returns -ECANCELED as soon as *CANCEL is set. */
 static int sleep_ms(uint64_t ms, const atomic_bool *cancel)
@@ -197,8 +200,8 @@ static int sleep_ms(uint64_t ms, const atomic_bool *cancel)
 			return -ECANCELED;
 		struct timespec now, step;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		int64_t left_ns = (int64_t)(end.tv_sec - now.tv_sec) * 1000000000LL +
-				  (end.tv_nsec - now.tv_nsec);
+		int64_t left_ns =
+		    (int64_t)(end.tv_sec - now.tv_sec) * 1000000000LL + (end.tv_nsec - now.tv_nsec);
 		if (left_ns <= 0)
 			return 0;
 		int64_t slice = left_ns < 20000000LL ? left_ns : 20000000LL;
@@ -216,7 +219,7 @@ static uint64_t monotonic_ms(void)
 }
 
 static int play_action(struct gd_hid *hid, const struct gd_action *a, unsigned pacing_ms,
-		       const atomic_bool *cancel, uint64_t *period_start)
+                       const atomic_bool *cancel, uint64_t *period_start)
 {
 	switch (a->kind) {
 	case GD_ACT_REPORT: {
@@ -228,22 +231,18 @@ static int play_action(struct gd_hid *hid, const struct gd_action *a, unsigned p
 			atomic_store(&hid->release_pending, false);
 		return rc < 0 ? rc : sleep_ms(pacing_ms, cancel);
 	}
-	case GD_ACT_WAIT:
-		return sleep_ms(a->ms, cancel);
-	case GD_ACT_PERIOD_START:
-		*period_start = monotonic_ms();
-		return 0;
+	case GD_ACT_WAIT: return sleep_ms(a->ms, cancel);
+	case GD_ACT_PERIOD_START: *period_start = monotonic_ms(); return 0;
 	case GD_ACT_PERIOD_END: {
 		uint64_t now = monotonic_ms(), until = *period_start + a->ms;
 		return until > now ? sleep_ms(until - now, cancel) : 0;
 	}
-	default:
-		return -EINVAL;
+	default: return -EINVAL;
 	}
 }
 
 int gd_hid_play(struct gd_hid *hid, const struct gd_program *prog, unsigned pacing_ms,
-		const atomic_bool *cancel, gd_hid_progress_fn progress, void *ctx)
+                const atomic_bool *cancel, gd_hid_progress_fn progress, void *ctx)
 {
 	if (!gd_hid_host_online(hid))
 		return -EHOSTDOWN;
@@ -259,7 +258,8 @@ int gd_hid_play(struct gd_hid *hid, const struct gd_program *prog, unsigned paci
 			progress(ctx, i + 1);
 	}
 	if (rc < 0 && atomic_load(&hid->release_pending)) {
-		/* Cancelled or cut off: let go of every key now if the host takes it, else later. */
+		/* Cancelled or cut off: let go of every key now if the host takes it, else later.
+		 */
 		if (gd_hid_host_online(hid) && write_report(hid, released) == 0)
 			atomic_store(&hid->release_pending, false);
 	}

@@ -17,7 +17,7 @@
 #define GD_HID_LED_CAPS_LOCK   0x02
 #define GD_HID_LED_SCROLL_LOCK 0x04
 #define GD_HID_LED_COMPOSE     0x08
-#define GD_HID_LED_KANA	       0x10
+#define GD_HID_LED_KANA        0x10
 
 struct gd_hid;
 
@@ -26,7 +26,7 @@ struct gd_hid;
  * file ("configured" when the host can take keys). Returns 0 or -errno with ERR.
  */
 int gd_hid_open(struct gd_hid **out, const char *device, const char *host_state, char *err,
-		size_t errlen);
+                size_t errlen);
 void gd_hid_close(struct gd_hid *hid);
 
 /* Called after each action with the count of actions done. */
@@ -38,7 +38,7 @@ typedef void (*gd_hid_progress_fn)(void *ctx, size_t done);
  * suspended or unplugged. On any error every key is released, now or once the host is back.
  */
 int gd_hid_play(struct gd_hid *hid, const struct gd_program *prog, unsigned pacing_ms,
-		const atomic_bool *cancel, gd_hid_progress_fn progress, void *ctx);
+                const atomic_bool *cancel, gd_hid_progress_fn progress, void *ctx);
 
 /* The last LED report from the host (GD_HID_LED_* bits). */
 uint8_t gd_hid_leds(struct gd_hid *hid);

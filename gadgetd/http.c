@@ -122,7 +122,7 @@ static unsigned authenticate(struct gd_http *http, struct MHD_Connection *conn,
 
 /* Whether URL matches PATTERN, "{}" standing for one segment; fills PARAMS. */
 static bool match(const char *pattern, const char *url, const char *params[2], char *buf,
-		  size_t buflen)
+                  size_t buflen)
 {
 	size_t nparams = 0, used = 0;
 	while (*pattern && *url) {
@@ -144,7 +144,7 @@ static bool match(const char *pattern, const char *url, const char *params[2], c
 }
 
 static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const char *method,
-		      const char *url, struct request_state *st, json_t **reply)
+                      const char *url, struct request_state *st, json_t **reply)
 {
 	const struct gd_api_route *found = NULL;
 	struct gd_api_request req = {
@@ -155,7 +155,7 @@ static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const c
 		if (!match(r->path, url, p, params, sizeof(params)))
 			continue;
 		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
-			 allow[0] ? ", " : "", r->method);
+		         allow[0] ? ", " : "", r->method);
 		if (strcmp(r->method, method) == 0) {
 			found = r;
 			memcpy(req.params, p, sizeof(p));
@@ -164,7 +164,7 @@ static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const c
 	}
 	if (found == NULL && allow[0]) {
 		*reply = gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
-				       method, url, allow);
+		                       method, url, allow);
 		return 405;
 	}
 	if (found == NULL) {

@@ -15,7 +15,7 @@
 
 #include "log.h"
 
-#define LOG_PREFIX "JOBS: "
+#define LOG_PREFIX    "JOBS: "
 #define KEEP_FINISHED 100
 
 struct gd_job {
@@ -56,7 +56,10 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool finished(const struct gd_job *job) { return job->state >= GD_JOB_DONE; }
+static bool finished(const struct gd_job *job)
+{
+	return job->state >= GD_JOB_DONE;
+}
 
 static struct gd_job *find(struct gd_jobs *jobs, uint64_t id)
 {
@@ -116,7 +119,7 @@ static void run_one(struct gd_jobs *jobs, struct gd_job *job)
 	if (job->state == GD_JOB_CANCELLED)
 		snprintf(job->error_code, sizeof(job->error_code), "cancelled");
 	GD_LOG_DEBUG("%s job %llu %s", job->kind, (unsigned long long)job->id,
-		     state_names[job->state]);
+	             state_names[job->state]);
 	prune(jobs);
 	pthread_cond_broadcast(&jobs->changed);
 }
@@ -179,7 +182,7 @@ void gd_jobs_free(struct gd_jobs *jobs)
 }
 
 uint64_t gd_jobs_submit(struct gd_jobs *jobs, const char *kind, const char *user, size_t total,
-			gd_job_run_fn run, void *ctx, gd_job_free_fn free_ctx)
+                        gd_job_run_fn run, void *ctx, gd_job_free_fn free_ctx)
 {
 	struct gd_job *job = calloc(1, sizeof(*job));
 	if (job == NULL) {
@@ -210,21 +213,22 @@ uint64_t gd_jobs_submit(struct gd_jobs *jobs, const char *kind, const char *user
 static json_t *job_json(const struct gd_job *job)
 {
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:f}", "id", (json_int_t)job->id,
-			      "kind", job->kind, "state", state_names[job->state], "user", job->user,
-			      "done", (json_int_t)atomic_load(&job->done), "total", (json_int_t)job->total,
-			      "created", job->created);
+	                      "kind", job->kind, "state", state_names[job->state], "user",
+	                      job->user, "done", (json_int_t)atomic_load(&job->done), "total",
+	                      (json_int_t)job->total, "created", job->created);
 	double progress = job->total ? (double)atomic_load(&job->done) / (double)job->total : 0.0;
 	json_object_set_new(o, "progress", json_real(job->state == GD_JOB_DONE ? 1.0 : progress));
 	if (job->started > 0) {
 		double end = finished(job) ? job->finished : now_s();
-		json_object_set_new(o, "duration_ms", json_integer((json_int_t)((end - job->started) * 1000)));
+		json_object_set_new(o, "duration_ms",
+		                    json_integer((json_int_t)((end - job->started) * 1000)));
 	}
 	/* The worker writes the error while running: read it only once the job has finished. */
 	if (finished(job) && job->error_code[0])
-		json_object_set_new(o, "error",
-				    json_pack("{s:s, s:s}", "code", job->error_code, "message",
-					      job->error_message[0] ? job->error_message
-								    : "cancelled by request"));
+		json_object_set_new(
+		    o, "error",
+		    json_pack("{s:s, s:s}", "code", job->error_code, "message",
+		              job->error_message[0] ? job->error_message : "cancelled by request"));
 	else
 		json_object_set_new(o, "error", json_null());
 	return o;
@@ -293,9 +297,15 @@ size_t gd_jobs_pending(struct gd_jobs *jobs)
 	return n;
 }
 
-void gd_job_progress(struct gd_job *job, size_t done) { atomic_store(&job->done, done); }
+void gd_job_progress(struct gd_job *job, size_t done)
+{
+	atomic_store(&job->done, done);
+}
 
-const atomic_bool *gd_job_cancelled(struct gd_job *job) { return &job->cancel; }
+const atomic_bool *gd_job_cancelled(struct gd_job *job)
+{
+	return &job->cancel;
+}
 
 void gd_job_fail(struct gd_job *job, const char *code, const char *fmt, ...)
 {

@@ -29,7 +29,7 @@ void gd_jobs_free(struct gd_jobs *jobs);
  * with FREE_CTX once the job has run. Returns the job's id, or 0 when out of memory.
  */
 uint64_t gd_jobs_submit(struct gd_jobs *jobs, const char *kind, const char *user, size_t total,
-			gd_job_run_fn run, void *ctx, gd_job_free_fn free_ctx);
+                        gd_job_run_fn run, void *ctx, gd_job_free_fn free_ctx);
 
 /* The job as the API shows it (a new reference), or NULL if no such job is kept. */
 json_t *gd_jobs_get(struct gd_jobs *jobs, uint64_t id);
@@ -46,6 +46,6 @@ size_t gd_jobs_pending(struct gd_jobs *jobs);
 void gd_job_progress(struct gd_job *job, size_t done);
 const atomic_bool *gd_job_cancelled(struct gd_job *job);
 void gd_job_fail(struct gd_job *job, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -14,7 +14,7 @@
 #include "hid.h"
 #include "log.h"
 
-#define LOG_PREFIX "KBD: "
+#define LOG_PREFIX  "KBD: "
 #define MAX_LAYOUTS 128
 
 struct gd_keyboard {
@@ -36,7 +36,7 @@ struct play {
 static int compare_layouts(const void *a, const void *b)
 {
 	return strcmp(gd_layout_name(*(struct gd_layout *const *)a),
-		      gd_layout_name(*(struct gd_layout *const *)b));
+	              gd_layout_name(*(struct gd_layout *const *)b));
 }
 
 static int load_layouts(struct gd_keyboard *kb, const char *dir, char *err, size_t errlen)
@@ -60,7 +60,7 @@ static int load_layouts(struct gd_keyboard *kb, const char *dir, char *err, size
 			kb->layouts[kb->layout_count++] = layout;
 	}
 	closedir(d);
-	qsort(kb->layouts, kb->layout_count, sizeof(kb->layouts[0]), compare_layouts);
+	qsort(kb->layouts, kb->layout_count, sizeof(struct gd_layout *), compare_layouts);
 	return 0;
 }
 
@@ -75,8 +75,8 @@ const struct gd_layout *gd_keyboard_layout(struct gd_keyboard *kb, const char *n
 	return NULL;
 }
 
-int gd_keyboard_open(struct gd_keyboard **out, const struct gd_config *cfg,
-		     const char *hid_device, const char *host_state, char *err, size_t errlen)
+int gd_keyboard_open(struct gd_keyboard **out, const struct gd_config *cfg, const char *hid_device,
+                     const char *host_state, char *err, size_t errlen)
 {
 	struct gd_keyboard *kb = calloc(1, sizeof(*kb));
 	if (kb == NULL) {
@@ -88,7 +88,7 @@ int gd_keyboard_open(struct gd_keyboard **out, const struct gd_config *cfg,
 	int rc = load_layouts(kb, cfg->keymaps_dir, err, errlen);
 	if (rc == 0 && (kb->default_layout = gd_keyboard_layout(kb, cfg->layout)) == NULL) {
 		snprintf(err, errlen, "[keyboard] layout '%s' not found in %s", cfg->layout,
-			 cfg->keymaps_dir);
+		         cfg->keymaps_dir);
 		rc = -ENOENT;
 	}
 	if (rc == 0)
@@ -102,7 +102,7 @@ int gd_keyboard_open(struct gd_keyboard **out, const struct gd_config *cfg,
 		return rc;
 	}
 	GD_LOG_INFO("%zu layouts, default '%s', pacing %u ms, on %s", kb->layout_count, cfg->layout,
-		    kb->pacing_ms, hid_device);
+	            kb->pacing_ms, hid_device);
 	*out = kb;
 	return 0;
 }
@@ -118,16 +118,19 @@ void gd_keyboard_close(struct gd_keyboard *kb)
 	free(kb);
 }
 
-static void on_progress(void *ctx, size_t done) { gd_job_progress(ctx, done); }
+static void on_progress(void *ctx, size_t done)
+{
+	gd_job_progress(ctx, done);
+}
 
 static int run_play(struct gd_job *job, void *ctx)
 {
 	struct play *p = ctx;
 	int rc = gd_hid_play(p->kb->hid, &p->prog, p->pacing_ms, gd_job_cancelled(job), on_progress,
-			     job);
+	                     job);
 	if (rc == -EHOSTDOWN) {
 		gd_job_fail(job, "host_offline",
-			    "the server is off, asleep or unplugged: it does not take keys");
+		            "the server is off, asleep or unplugged: it does not take keys");
 		return -1;
 	}
 	return rc;
@@ -141,7 +144,7 @@ static void free_play(void *ctx)
 }
 
 uint64_t gd_keyboard_submit(struct gd_keyboard *kb, const char *user, struct gd_program *prog,
-			    int pacing_ms)
+                            int pacing_ms)
 {
 	struct play *p = calloc(1, sizeof(*p));
 	if (p == NULL) {
@@ -155,19 +158,22 @@ uint64_t gd_keyboard_submit(struct gd_keyboard *kb, const char *user, struct gd_
 	return gd_jobs_submit(kb->jobs, "keys", user, p->prog.count, run_play, p, free_play);
 }
 
-struct gd_jobs *gd_keyboard_jobs(struct gd_keyboard *kb) { return kb->jobs; }
+struct gd_jobs *gd_keyboard_jobs(struct gd_keyboard *kb)
+{
+	return kb->jobs;
+}
 
 json_t *gd_keyboard_state_json(struct gd_keyboard *kb)
 {
 	uint8_t leds = gd_hid_leds(kb->hid);
 	json_t *led_json = json_pack(
-		"{s:b, s:b, s:b, s:b, s:b}", "num_lock", leds & GD_HID_LED_NUM_LOCK, "caps_lock",
-		leds & GD_HID_LED_CAPS_LOCK, "scroll_lock", leds & GD_HID_LED_SCROLL_LOCK, "compose",
-		leds & GD_HID_LED_COMPOSE, "kana", leds & GD_HID_LED_KANA);
+	    "{s:b, s:b, s:b, s:b, s:b}", "num_lock", leds & GD_HID_LED_NUM_LOCK, "caps_lock",
+	    leds & GD_HID_LED_CAPS_LOCK, "scroll_lock", leds & GD_HID_LED_SCROLL_LOCK, "compose",
+	    leds & GD_HID_LED_COMPOSE, "kana", leds & GD_HID_LED_KANA);
 	return json_pack("{s:o, s:s, s:i, s:b, s:s, s:I}", "leds", led_json, "layout",
-			 gd_layout_name(kb->default_layout), "pacing_ms", (int)kb->pacing_ms,
-			 "host_online", gd_hid_host_online(kb->hid), "device", kb->device, "pending",
-			 (json_int_t)gd_jobs_pending(kb->jobs));
+	                 gd_layout_name(kb->default_layout), "pacing_ms", (int)kb->pacing_ms,
+	                 "host_online", gd_hid_host_online(kb->hid), "device", kb->device,
+	                 "pending", (json_int_t)gd_jobs_pending(kb->jobs));
 }
 
 json_t *gd_keyboard_layouts_json(struct gd_keyboard *kb)
@@ -175,8 +181,8 @@ json_t *gd_keyboard_layouts_json(struct gd_keyboard *kb)
 	json_t *list = json_array();
 	for (size_t i = 0; i < kb->layout_count; i++)
 		json_array_append_new(list, json_pack("{s:s, s:I}", "name",
-						      gd_layout_name(kb->layouts[i]), "characters",
-						      (json_int_t)gd_layout_size(kb->layouts[i])));
+		                                      gd_layout_name(kb->layouts[i]), "characters",
+		                                      (json_int_t)gd_layout_size(kb->layouts[i])));
 	return json_pack("{s:s, s:o}", "default", gd_layout_name(kb->default_layout), "layouts",
-			 list);
+	                 list);
 }

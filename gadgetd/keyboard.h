@@ -21,8 +21,8 @@ struct gd_keyboard;
  * Loads the layouts of CFG->keymaps_dir and opens HID_DEVICE; HOST_STATE is the UDC's
  * sysfs state file. Returns 0 or -errno with a one-line message in ERR.
  */
-int gd_keyboard_open(struct gd_keyboard **out, const struct gd_config *cfg,
-		     const char *hid_device, const char *host_state, char *err, size_t errlen);
+int gd_keyboard_open(struct gd_keyboard **out, const struct gd_config *cfg, const char *hid_device,
+                     const char *host_state, char *err, size_t errlen);
 void gd_keyboard_close(struct gd_keyboard *kb);
 
 /* The layout called NAME, or the default one for NULL; NULL if there is none. */
@@ -33,7 +33,7 @@ const struct gd_layout *gd_keyboard_layout(struct gd_keyboard *kb, const char *n
  * the default pacing when PACING_MS is negative. Returns the job id, 0 when out of memory.
  */
 uint64_t gd_keyboard_submit(struct gd_keyboard *kb, const char *user, struct gd_program *prog,
-			    int pacing_ms);
+                            int pacing_ms);
 
 struct gd_jobs *gd_keyboard_jobs(struct gd_keyboard *kb);
 

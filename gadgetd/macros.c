@@ -26,28 +26,28 @@ static const struct builtin {
 	const char *macro;
 	const char *description;
 } builtins[] = {
-	{"ctrl-alt-del", "ctrl+alt+delete", "Ctrl+Alt+Del"},
-	{"bios-setup-f2", HAMMER("f2"), "Enter setup with F2 (Dell, Intel, Acer, many AMI boards)"},
-	{"bios-setup-del", HAMMER("delete"), "Enter setup with Del (Supermicro, ASUS, MSI, Gigabyte)"},
-	{"bios-setup-f10", HAMMER("f10"), "Enter setup with F10 (HP)"},
-	{"bios-setup-f1", HAMMER("f1"), "Enter setup with F1 (Lenovo ThinkPad/ThinkCentre)"},
-	{"bios-setup-esc", HAMMER("esc"), "Enter the startup menu with Esc (HP, some Lenovo)"},
-	{"boot-menu-f12", HAMMER("f12"), "One-time boot menu with F12 (Dell, Lenovo, Gigabyte)"},
-	{"boot-menu-f11", HAMMER("f11"), "One-time boot menu with F11 (Supermicro, MSI, ASRock)"},
-	{"boot-menu-f8", HAMMER("f8"), "One-time boot menu with F8 (ASUS)"},
-	{"boot-menu-f9", HAMMER("f9"), "One-time boot menu with F9 (HP)"},
-	{"boot-menu-esc", HAMMER("esc"), "Boot menu with Esc (some ASUS, AMI)"},
-	{"grub-menu", "hold shift 3s", "Show the GRUB menu (BIOS boot: hold Shift)"},
-	{"grub-menu-esc", "repeat 12 every 250ms: esc", "Show the GRUB menu (UEFI boot: Esc)"},
-	{"grub-edit", "e", "Edit the selected GRUB entry"},
-	{"grub-boot", "ctrl+x", "Boot the edited GRUB entry"},
-	{"sysrq-reisub",
-	 "alt+sysrq+r; wait 1s; alt+sysrq+e; wait 3s; alt+sysrq+i; wait 3s; alt+sysrq+s; wait 3s; "
-	 "alt+sysrq+u; wait 3s; alt+sysrq+b",
-	 "Linux magic SysRq: reboot safely (needs kernel.sysrq)"},
-	{"sysrq-reboot", "alt+sysrq+b", "Linux magic SysRq: reboot at once"},
-	{"ctrl-alt-f1", "ctrl+alt+f1", "Switch to the first Linux virtual console"},
-	{"ctrl-alt-f2", "ctrl+alt+f2", "Switch to the second Linux virtual console"},
+    {"ctrl-alt-del", "ctrl+alt+delete", "Ctrl+Alt+Del"},
+    {"bios-setup-f2", HAMMER("f2"), "Enter setup with F2 (Dell, Intel, Acer, many AMI boards)"},
+    {"bios-setup-del", HAMMER("delete"), "Enter setup with Del (Supermicro, ASUS, MSI, Gigabyte)"},
+    {"bios-setup-f10", HAMMER("f10"), "Enter setup with F10 (HP)"},
+    {"bios-setup-f1", HAMMER("f1"), "Enter setup with F1 (Lenovo ThinkPad/ThinkCentre)"},
+    {"bios-setup-esc", HAMMER("esc"), "Enter the startup menu with Esc (HP, some Lenovo)"},
+    {"boot-menu-f12", HAMMER("f12"), "One-time boot menu with F12 (Dell, Lenovo, Gigabyte)"},
+    {"boot-menu-f11", HAMMER("f11"), "One-time boot menu with F11 (Supermicro, MSI, ASRock)"},
+    {"boot-menu-f8", HAMMER("f8"), "One-time boot menu with F8 (ASUS)"},
+    {"boot-menu-f9", HAMMER("f9"), "One-time boot menu with F9 (HP)"},
+    {"boot-menu-esc", HAMMER("esc"), "Boot menu with Esc (some ASUS, AMI)"},
+    {"grub-menu", "hold shift 3s", "Show the GRUB menu (BIOS boot: hold Shift)"},
+    {"grub-menu-esc", "repeat 12 every 250ms: esc", "Show the GRUB menu (UEFI boot: Esc)"},
+    {"grub-edit", "e", "Edit the selected GRUB entry"},
+    {"grub-boot", "ctrl+x", "Boot the edited GRUB entry"},
+    {"sysrq-reisub",
+     "alt+sysrq+r; wait 1s; alt+sysrq+e; wait 3s; alt+sysrq+i; wait 3s; alt+sysrq+s; wait 3s; "
+     "alt+sysrq+u; wait 3s; alt+sysrq+b",
+     "Linux magic SysRq: reboot safely (needs kernel.sysrq)"},
+    {"sysrq-reboot", "alt+sysrq+b", "Linux magic SysRq: reboot at once"},
+    {"ctrl-alt-f1", "ctrl+alt+f1", "Switch to the first Linux virtual console"},
+    {"ctrl-alt-f2", "ctrl+alt+f2", "Switch to the second Linux virtual console"},
 };
 
 #define BUILTIN_COUNT (sizeof(builtins) / sizeof(builtins[0]))
@@ -122,7 +122,7 @@ static json_t *load_saved(const struct gd_macros *m, const char *name)
 		return NULL;
 	}
 	json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "name", name, "macro", text, "description",
-			      description, "builtin", 0);
+	                      description, "builtin", 0);
 	json_decref(saved);
 	return o;
 }
@@ -132,7 +132,7 @@ json_t *gd_macros_get(struct gd_macros *macros, const char *name)
 	const struct builtin *b = find_builtin(name);
 	if (b != NULL)
 		return json_pack("{s:s, s:s, s:s, s:b}", "name", b->name, "macro", b->macro,
-				 "description", b->description, "builtin", 1);
+		                 "description", b->description, "builtin", 1);
 	if (!gd_macros_name_valid(name))
 		return NULL;
 	pthread_mutex_lock(&macros->lock);
@@ -141,7 +141,6 @@ json_t *gd_macros_get(struct gd_macros *macros, const char *name)
 	return o;
 }
 
-
 static void append_saved(struct gd_macros *m, json_t *list)
 {
 	struct dirent **entries;
@@ -149,7 +148,8 @@ static void append_saved(struct gd_macros *m, json_t *list)
 	for (int i = 0; i < n; i++) {
 		char name[80];
 		size_t len = strlen(entries[i]->d_name);
-		if (len > 5 && len < sizeof(name) && strcmp(entries[i]->d_name + len - 5, ".json") == 0) {
+		if (len > 5 && len < sizeof(name) &&
+		    strcmp(entries[i]->d_name + len - 5, ".json") == 0) {
 			snprintf(name, sizeof(name), "%.*s", (int)(len - 5), entries[i]->d_name);
 			json_t *o = gd_macros_name_valid(name) ? load_saved(m, name) : NULL;
 			if (o != NULL) {
@@ -168,8 +168,8 @@ json_t *gd_macros_list(struct gd_macros *macros)
 	json_t *list = json_array();
 	for (size_t i = 0; i < BUILTIN_COUNT; i++)
 		json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "name", builtins[i].name,
-						      "description", builtins[i].description,
-						      "builtin", 1));
+		                                      "description", builtins[i].description,
+		                                      "builtin", 1));
 	pthread_mutex_lock(&macros->lock);
 	append_saved(macros, list);
 	pthread_mutex_unlock(&macros->lock);
@@ -197,11 +197,11 @@ static int write_atomically(const char *path, json_t *body)
 }
 
 int gd_macros_put(struct gd_macros *macros, const char *name, const char *text,
-		  const char *description, char *err, size_t errlen)
+                  const char *description, char *err, size_t errlen)
 {
 	if (!gd_macros_name_valid(name)) {
 		snprintf(err, errlen, "'%.64s' is not a valid macro name (1-64 of a-z 0-9 . _ -)",
-			 name);
+		         name);
 		return -EINVAL;
 	}
 	if (find_builtin(name) != NULL) {

@@ -27,7 +27,7 @@ json_t *gd_macros_get(struct gd_macros *macros, const char *name);
  * the parser's message in ERR), -EPERM (a built-in name) or another -errno.
  */
 int gd_macros_put(struct gd_macros *macros, const char *name, const char *text,
-		  const char *description, char *err, size_t errlen);
+                  const char *description, char *err, size_t errlen);
 /* Returns 0, -ENOENT, or -EPERM for a built-in macro. */
 int gd_macros_delete(struct gd_macros *macros, const char *name);
 

@@ -206,8 +206,7 @@ static int wait_for_stop(const sigset_t *signals)
 	}
 }
 
-static int open_keyboard(struct gd_app *app, const struct gd_config *cfg, char *err,
-			 size_t errlen)
+static int open_keyboard(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
 {
 	if (!(cfg->functions & GD_FUNC_KEYBOARD))
 		return 0;

@@ -19,6 +19,8 @@ static void test_defaults(void **state)
 	assert_true(cfg.cdrom);
 	assert_false(cfg.keep_on_exit);
 	assert_int_equal(cfg.log_level, GD_LOG_INFO);
+	assert_string_equal(cfg.layout, "us");
+	assert_int_equal(cfg.pacing_ms, 20);
 }
 
 static void test_good_file(void **state)
@@ -44,6 +46,10 @@ static void test_good_file(void **state)
 	                                           "bind = ::1\n"
 	                                           "port = 443\n"
 	                                           "users = /etc/bmc/users\n"
+	                                           "[keyboard]\n"
+	                                           "layout = de\n"
+	                                           "pacing_ms = 0\n"
+	                                           "keymaps = /opt/keymaps\n"
 	                                           "[daemon]\n"
 	                                           "state_dir = /var/lib/bmc\n"
 	                                           "log_level = debug\n");
@@ -67,6 +73,9 @@ static void test_good_file(void **state)
 	assert_string_equal(cfg.bind, "::1");
 	assert_int_equal(cfg.port, 443);
 	assert_string_equal(cfg.users_file, "/etc/bmc/users");
+	assert_string_equal(cfg.layout, "de");
+	assert_int_equal(cfg.pacing_ms, 0);
+	assert_string_equal(cfg.keymaps_dir, "/opt/keymaps");
 	assert_string_equal(cfg.state_dir, "/var/lib/bmc");
 	assert_int_equal(cfg.log_level, GD_LOG_DEBUG);
 	char names[64];
@@ -121,6 +130,8 @@ static void test_bad_values(void **state)
 	expect_error("[gadget]\nname = ../evil\n", 2, "not a valid name");
 	expect_error("[media]\nimage_store = images\n", 2, "not an absolute path");
 	expect_error("[daemon]\nlog_level = loud\n", 2, "not a log level");
+	expect_error("[keyboard]\npacing_ms = 1001\n", 2, "not a pacing in milliseconds");
+	expect_error("[keyboard]\nlayout = ../us\n", 2, "not a valid name");
 	expect_error(
 	    "[usb]\nproduct = "
 	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"

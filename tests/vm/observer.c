@@ -202,7 +202,8 @@ static void read_keys(struct keyboard *k)
 	int rc;
 	while ((rc = libevdev_next_event(k->dev, LIBEVDEV_READ_FLAG_NORMAL, &ev)) >= 0) {
 		if (rc == LIBEVDEV_READ_STATUS_SYNC) {
-			/* The kernel's buffer overflowed: say so, so no one trusts a partial record. */
+			/* The kernel's buffer overflowed: say so, so no one trusts a partial
+			 * record. */
 			emit(json_pack("{s:s, s:s}", "source", "keyboard", "event", "dropped"));
 			while (libevdev_next_event(k->dev, LIBEVDEV_READ_FLAG_SYNC, &ev) ==
 			       LIBEVDEV_READ_STATUS_SYNC)
@@ -213,9 +214,9 @@ static void read_keys(struct keyboard *k)
 			const char *name = libevdev_event_code_get_name(EV_KEY, ev.code);
 			/* Stamped when the server's kernel got the key, not when it was read. */
 			double ts = (double)ev.input_event_sec + (double)ev.input_event_usec / 1e6;
-			emit(json_pack("{s:s, s:s, s:s, s:i, s:s, s:f}", "source", "keyboard", "event",
-			               "key", "key", name ? name : "KEY_UNKNOWN", "value", ev.value,
-			               "device", k->path, "ts", ts));
+			emit(json_pack("{s:s, s:s, s:s, s:i, s:s, s:f}", "source", "keyboard",
+			               "event", "key", "key", name ? name : "KEY_UNKNOWN", "value",
+			               ev.value, "device", k->path, "ts", ts));
 		} else if (ev.type == EV_LED) {
 			const char *name = libevdev_event_code_get_name(EV_LED, ev.code);
 			emit(json_pack("{s:s, s:s, s:s, s:i}", "source", "keyboard", "event", "led",
@@ -285,7 +286,8 @@ int main(int argc, char **argv)
 	fflush(out);
 	bool rescan = true;
 	for (;;) {
-		/* sysfs is walked only when the kernel said something changed: key events stay cheap. */
+		/* sysfs is walked only when the kernel said something changed: key events stay
+		 * cheap. */
 		if (rescan)
 			update(&shown, &announced, &kbd);
 		fflush(out);
