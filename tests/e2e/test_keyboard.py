@@ -7,7 +7,7 @@ import subprocess
 import threading
 import time
 
-from e2e import expect
+from e2e import expect, restart
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 DECODE = os.path.join(ROOT, "build", "xkb-decode")
@@ -268,3 +268,17 @@ def test_large_text_is_accepted_and_progresses(rig):
     expect(later["state"] == "running" and later["done"] > 0, later)
     status, job = rig.api("DELETE", "/api/jobs/%d" % job["id"])
     expect(job["state"] == "cancelled", job)
+
+
+def test_keyboard_only_gadget_for_picky_firmware(rig):
+    mark = restart(rig, rig.config("[gadget]\nfunctions = keyboard\n"))
+    _, ev = rig.wait_event({"source": "usb", "event": "enumerated"}, after=mark, timeout=30)
+    expect(ev["keyboard"] and ev["block"] is None and ev["tty"] is None, ev)
+    status, body = rig.api("GET", "/api/status")
+    expect(body["gadget"]["functions"] == ["keyboard"], body)
+    mark = len(rig.events())
+    status, job = send(rig, {"keys": ["x"]})
+    expect(status == 200, job)
+    expect([(k, v) for k, v, _ in keys_after(rig, mark)] == [("KEY_X", 1), ("KEY_X", 0)], "keys")
+    mark = restart(rig)
+    rig.wait_event({"source": "usb", "event": "enumerated", "tty": "/dev/ttyACM0"}, after=mark, timeout=30)
