@@ -142,28 +142,29 @@ static int set_u16(void *field, size_t size, const char *value, char *msg, size_
 	return 0;
 }
 
-static int set_port(void *field, size_t size, const char *value, char *msg, size_t msglen)
+/* An unsigned number in [MIN, MAX], for options whose field is an unsigned. */
+static int set_uint_in(void *field, const char *value, unsigned long min, unsigned long max,
+                       const char *what, char *msg, size_t msglen)
 {
-	(void)size;
 	unsigned long v;
-	if (parse_ulong(value, 65535, &v) < 0 || v == 0) {
-		snprintf(msg, msglen, "'%s' is not a port number (1-65535)", value);
+	if (parse_ulong(value, max, &v) < 0 || v < min) {
+		snprintf(msg, msglen, "'%s' is not %s (%lu-%lu)", value, what, min, max);
 		return -1;
 	}
 	*(unsigned *)field = (unsigned)v;
 	return 0;
 }
 
+static int set_port(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_uint_in(field, value, 1, 65535, "a port number", msg, msglen);
+}
+
 static int set_pacing(void *field, size_t size, const char *value, char *msg, size_t msglen)
 {
 	(void)size;
-	unsigned long v;
-	if (parse_ulong(value, 1000, &v) < 0) {
-		snprintf(msg, msglen, "'%s' is not a pacing in milliseconds (0-1000)", value);
-		return -1;
-	}
-	*(unsigned *)field = (unsigned)v;
-	return 0;
+	return set_uint_in(field, value, 0, 1000, "a pacing in milliseconds", msg, msglen);
 }
 
 static int set_bool(void *field, size_t size, const char *value, char *msg, size_t msglen)
