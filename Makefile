@@ -7,7 +7,7 @@ UNITDIR    ?= /etc/systemd/system
 DESTDIR    ?=
 B          := build
 
-PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd
+PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd libcurl
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -MMD -MP
@@ -54,6 +54,11 @@ $(B)/unit/test_macro: $(B)/asan/macro.o $(B)/asan/keymap.o $(B)/asan/layout.o
 $(B)/unit/test_layout: $(B)/asan/layout.o $(B)/asan/keymap.o
 $(B)/unit/test_layout: UNIT_LIBS = $(shell pkg-config --libs xkbcommon)
 $(B)/unit/test_layout: UNIT_CFLAGS = -DGD_KEYMAPS_DIR='"$(CURDIR)/keymaps"'
+$(B)/unit/test_lun: $(B)/asan/lun.o
+$(B)/unit/test_lun: UNIT_LIBS = -Wl,--wrap=write
+$(B)/unit/test_media_state: $(B)/asan/media_state.o
+$(B)/unit/test_media: $(B)/asan/media.o $(B)/asan/media_state.o $(B)/asan/lun.o $(B)/asan/jobs.o \
+	$(B)/asan/gadget.o $(B)/asan/log.o $(B)/asan/config.o
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(UNIT_CFLAGS) -Igadgetd $(PKG_CFLAGS) -o $@ $< \
@@ -61,7 +66,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 
 # The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd and the observer.
 $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs libevdev jansson)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs libevdev jansson libcrypto)
 
 # Keyboard layouts: keymaps/*.keymap are generated on a build host from xkeyboard-config and
 # committed (the Pi needs no xkb). xkb-decode turns the rig's key events back into text.

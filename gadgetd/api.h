@@ -4,6 +4,8 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "auth.h"
@@ -11,6 +13,7 @@
 #include "gadget.h"
 #include "keyboard.h"
 #include "macros.h"
+#include "media.h"
 
 /* The modules a handler may use; owned by main.c, alive while the server runs. */
 struct gd_app {
@@ -19,6 +22,7 @@ struct gd_app {
 	struct gd_auth *auth;
 	struct gd_keyboard *keyboard; /* NULL when the gadget has no keyboard */
 	struct gd_macros *macros;
+	struct gd_media *media;
 	struct timespec started; /* CLOCK_MONOTONIC */
 };
 
@@ -30,10 +34,14 @@ struct gd_api_request {
 	json_t *body;          /* the request's JSON object when the route takes one, else NULL */
 	const char *params[2]; /* the path segments matched by the route's {} */
 	void *conn;            /* the server's connection, for gd_api_query() */
+	int reply_fd;          /* a handler may answer 200 with a file instead: fd (taken), size */
+	uint64_t reply_size;
 };
 
 /* The value of query parameter KEY ("?wait=1"), or NULL. */
 const char *gd_api_query(struct gd_api_request *req, const char *key);
+/* The value of request header NAME, or NULL. */
+const char *gd_api_header(struct gd_api_request *req, const char *name);
 
 /*
  * Handles a request: returns the HTTP status and sets *REPLY to a new JSON
@@ -45,6 +53,19 @@ enum gd_api_body {
 	GD_BODY_NONE,     /* the body is ignored */
 	GD_BODY_JSON,     /* the body must be a JSON object */
 	GD_BODY_OPTIONAL, /* a JSON object if there is a body */
+	GD_BODY_STREAM,   /* the body goes to the route's stream operations as it arrives */
+};
+
+/* A route whose body is handed over as it arrives (uploads), in constant memory. */
+struct gd_api_stream {
+	/* Before the body: 0 to take it (setting *CTX), or an error status with *REPLY. */
+	unsigned (*begin)(struct gd_api_request *req, void **ctx, json_t **reply);
+	/* The next chunk: 0, or an error status with *REPLY (the request ends; abort follows). */
+	unsigned (*data)(void *ctx, const char *data, size_t len, json_t **reply);
+	/* The body is complete: the status and reply. Frees CTX. */
+	unsigned (*end)(struct gd_api_request *req, void *ctx, json_t **reply);
+	/* The request ended without its body (client gone, error): undo, free CTX. */
+	void (*abort)(void *ctx);
 };
 
 struct gd_api_route {
@@ -52,6 +73,7 @@ struct gd_api_route {
 	const char *path; /* "{}" matches one path segment */
 	gd_api_handler handler;
 	enum gd_api_body body;
+	const struct gd_api_stream *stream; /* for GD_BODY_STREAM */
 };
 
 extern const struct gd_api_route gd_api_routes[];
@@ -74,5 +96,14 @@ unsigned gd_api_macro_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_macro_put(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_macro_delete(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_macro_run(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_images_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_image_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_image_content_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_image_delete(struct gd_api_request *req, json_t **reply);
+extern const struct gd_api_stream gd_api_image_put;   /* PUT /api/images/{name} */
+extern const struct gd_api_stream gd_api_images_post; /* multipart upload or {"url"} */
+unsigned gd_api_media_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_media_put(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_media_delete(struct gd_api_request *req, json_t **reply);
 
 #endif

@@ -9,10 +9,15 @@
 
 #define LOG_PREFIX "API: "
 
-/* Every queue whose jobs the API shows. */
-static struct gd_jobs *queue(struct gd_api_request *req)
+/* Every queue whose jobs the API shows; returns how many (ids are unique across them). */
+static size_t queues(struct gd_api_request *req, struct gd_jobs *out[2])
 {
-	return req->app->keyboard ? gd_keyboard_jobs(req->app->keyboard) : NULL;
+	size_t n = 0;
+	if (req->app->keyboard)
+		out[n++] = gd_keyboard_jobs(req->app->keyboard);
+	if (req->app->media)
+		out[n++] = gd_media_jobs(req->app->media);
+	return n;
 }
 
 static int parse_id(const char *text, uint64_t *id)
@@ -35,28 +40,42 @@ static unsigned no_job(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_api_jobs_get(struct gd_api_request *req, json_t **reply)
 {
-	struct gd_jobs *jobs = queue(req);
-	*reply = json_pack("{s:o}", "jobs", jobs ? gd_jobs_list(jobs) : json_array());
+	struct gd_jobs *q[2];
+	size_t n = queues(req, q);
+	json_t *all = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *list = gd_jobs_list(q[i]);
+		json_array_extend(all, list);
+		json_decref(list);
+	}
+	*reply = json_pack("{s:o}", "jobs", all);
 	return 200;
+}
+
+/* Applies FN (get or cancel) to the job named in the path, in whichever queue has it. */
+static unsigned on_job(struct gd_api_request *req, json_t *(*fn)(struct gd_jobs *, uint64_t),
+                       json_t **reply)
+{
+	uint64_t id;
+	struct gd_jobs *q[2];
+	size_t n = queues(req, q);
+	*reply = NULL;
+	if (parse_id(req->params[0], &id) == 0) {
+		for (size_t i = 0; i < n && *reply == NULL; i++)
+			*reply = fn(q[i], id);
+	}
+	return *reply ? 200 : no_job(req, reply);
 }
 
 unsigned gd_api_job_get(struct gd_api_request *req, json_t **reply)
 {
-	uint64_t id;
-	struct gd_jobs *jobs = queue(req);
-	if (jobs == NULL || parse_id(req->params[0], &id) < 0 ||
-	    (*reply = gd_jobs_get(jobs, id)) == NULL)
-		return no_job(req, reply);
-	return 200;
+	return on_job(req, gd_jobs_get, reply);
 }
 
 unsigned gd_api_job_delete(struct gd_api_request *req, json_t **reply)
 {
-	uint64_t id;
-	struct gd_jobs *jobs = queue(req);
-	if (jobs == NULL || parse_id(req->params[0], &id) < 0 ||
-	    (*reply = gd_jobs_cancel(jobs, id)) == NULL)
-		return no_job(req, reply);
-	GD_LOG_INFO("user '%s' cancelled job %llu", req->user, (unsigned long long)id);
-	return 200;
+	unsigned status = on_job(req, gd_jobs_cancel, reply);
+	if (status == 200)
+		GD_LOG_INFO("user '%s' cancelled job %s", req->user, req->params[0]);
+	return status;
 }

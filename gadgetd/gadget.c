@@ -29,6 +29,7 @@ struct gd_gadget {
 	bool keep_on_exit;
 	unsigned functions;
 	char udc_class[PATH_MAX];
+	char configfs[PATH_MAX];
 };
 
 /* Instance and config binding names: what shows under functions/ in configfs. */
@@ -347,6 +348,7 @@ int gd_gadget_open(struct gd_gadget **out, const struct gd_config *cfg, char *er
 	g->keep_on_exit = cfg->keep_on_exit;
 	g->functions = cfg->functions;
 	snprintf(g->udc_class, sizeof(g->udc_class), "%s", cfg->udc_class);
+	snprintf(g->configfs, sizeof(g->configfs), "%s", cfg->configfs);
 	int rc = usbg_init(cfg->configfs, &g->state);
 	if (rc != USBG_SUCCESS) {
 		char what[PATH_MAX + 64];
@@ -464,6 +466,10 @@ void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 	info->reused = g->reused;
 	info->functions = g->functions;
 	hid_device(g->gadget, info->hid_device, sizeof(info->hid_device));
+	if (g->functions & GD_FUNC_MASS_STORAGE)
+		snprintf(info->lun_dir, sizeof(info->lun_dir),
+		         "%s/usb_gadget/%s/functions/mass_storage.disk/lun.0", g->configfs,
+		         info->name);
 	struct usbg_gadget_attrs attrs;
 	if (usbg_get_gadget_attrs(g->gadget, &attrs) == USBG_SUCCESS) {
 		info->vendor_id = attrs.idVendor;

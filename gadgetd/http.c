@@ -17,23 +17,41 @@
 
 #define LOG_PREFIX "HTTP: "
 
+#define ROUTE(method, path, handler, body)                                                         \
+	{                                                                                          \
+		method, path, handler, body, NULL                                                  \
+	}
+#define STREAM(method, path, ops)                                                                  \
+	{                                                                                          \
+		method, path, NULL, GD_BODY_STREAM, &(ops)                                         \
+	}
+
 const struct gd_api_route gd_api_routes[] = {
-    {"GET", "/api/status", gd_api_status_get, GD_BODY_NONE},
-    {"GET", "/api/gadget", gd_api_gadget_get, GD_BODY_NONE},
-    {"POST", "/api/gadget", gd_api_gadget_post, GD_BODY_JSON},
-    {"POST", "/api/keys", gd_api_keys_post, GD_BODY_JSON},
-    {"GET", "/api/keyboard", gd_api_keyboard_get, GD_BODY_NONE},
-    {"GET", "/api/keyboard/layouts", gd_api_keyboard_layouts_get, GD_BODY_NONE},
-    {"GET", "/api/keyboard/keys", gd_api_keyboard_keys_get, GD_BODY_NONE},
-    {"GET", "/api/jobs", gd_api_jobs_get, GD_BODY_NONE},
-    {"GET", "/api/jobs/{}", gd_api_job_get, GD_BODY_NONE},
-    {"DELETE", "/api/jobs/{}", gd_api_job_delete, GD_BODY_NONE},
-    {"GET", "/api/macros", gd_api_macros_get, GD_BODY_NONE},
-    {"GET", "/api/macros/{}", gd_api_macro_get, GD_BODY_NONE},
-    {"PUT", "/api/macros/{}", gd_api_macro_put, GD_BODY_JSON},
-    {"DELETE", "/api/macros/{}", gd_api_macro_delete, GD_BODY_NONE},
-    {"POST", "/api/macros/{}/run", gd_api_macro_run, GD_BODY_OPTIONAL},
-    {NULL, NULL, NULL, GD_BODY_NONE},
+    ROUTE("GET", "/api/status", gd_api_status_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/gadget", gd_api_gadget_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/gadget", gd_api_gadget_post, GD_BODY_JSON),
+    ROUTE("POST", "/api/keys", gd_api_keys_post, GD_BODY_JSON),
+    ROUTE("GET", "/api/keyboard", gd_api_keyboard_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/keyboard/layouts", gd_api_keyboard_layouts_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/keyboard/keys", gd_api_keyboard_keys_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/jobs", gd_api_jobs_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/jobs/{}", gd_api_job_get, GD_BODY_NONE),
+    ROUTE("DELETE", "/api/jobs/{}", gd_api_job_delete, GD_BODY_NONE),
+    ROUTE("GET", "/api/macros", gd_api_macros_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/macros/{}", gd_api_macro_get, GD_BODY_NONE),
+    ROUTE("PUT", "/api/macros/{}", gd_api_macro_put, GD_BODY_JSON),
+    ROUTE("DELETE", "/api/macros/{}", gd_api_macro_delete, GD_BODY_NONE),
+    ROUTE("POST", "/api/macros/{}/run", gd_api_macro_run, GD_BODY_OPTIONAL),
+    ROUTE("GET", "/api/images", gd_api_images_get, GD_BODY_NONE),
+    STREAM("POST", "/api/images", gd_api_images_post),
+    ROUTE("GET", "/api/images/{}", gd_api_image_get, GD_BODY_NONE),
+    STREAM("PUT", "/api/images/{}", gd_api_image_put),
+    ROUTE("DELETE", "/api/images/{}", gd_api_image_delete, GD_BODY_NONE),
+    ROUTE("GET", "/api/images/{}/content", gd_api_image_content_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/media", gd_api_media_get, GD_BODY_NONE),
+    ROUTE("PUT", "/api/media", gd_api_media_put, GD_BODY_JSON),
+    ROUTE("DELETE", "/api/media", gd_api_media_delete, GD_BODY_NONE),
+    {NULL, NULL, NULL, GD_BODY_NONE, NULL},
 };
 
 struct gd_http {
@@ -44,8 +62,14 @@ struct gd_http {
 /* What one request accumulates between the calls libmicrohttpd makes for it. */
 struct request_state {
 	char user[GD_AUTH_NAME_MAX + 1];
-	bool answered; /* a reply was queued before the body arrived */
+	bool answered; /* a reply was queued: what else arrives is discarded */
 	bool too_large;
+	const struct gd_api_route *route; /* NULL: no route (404) or wrong method (405) */
+	unsigned route_status;
+	json_t *route_error;
+	char params[512]; /* the path segments REQ.params point into */
+	struct gd_api_request req;
+	void *stream; /* a streaming route's context, until its end or abort */
 	size_t len;
 	size_t cap;
 	char *body;
@@ -73,6 +97,21 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Basic realm=\"gadgetd\", charset=\"UTF-8\"");
 	enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result send_file(struct MHD_Connection *conn, struct gd_api_request *req)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_fd64((uint64_t)req->reply_size, req->reply_fd);
+	if (resp == NULL) {
+		close(req->reply_fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -143,50 +182,66 @@ static bool match(const char *pattern, const char *url, const char *params[2], c
 	return *pattern == '\0' && *url == '\0';
 }
 
-static unsigned route(struct gd_http *http, struct MHD_Connection *conn, const char *method,
-                      const char *url, struct request_state *st, json_t **reply)
+/* Finds the route of a request before its body arrives; records a 404 or 405 otherwise. */
+static void find_route(struct gd_http *http, struct MHD_Connection *conn, const char *method,
+                       const char *url, struct request_state *st)
 {
-	const struct gd_api_route *found = NULL;
-	struct gd_api_request req = {
-	    .app = http->app, .method = method, .path = url, .user = st->user, .conn = conn};
-	char allow[64] = "", params[512];
+	char allow[64] = "";
+	st->req = (struct gd_api_request){.app = http->app,
+	                                  .method = method,
+	                                  .path = url,
+	                                  .user = st->user,
+	                                  .conn = conn,
+	                                  .reply_fd = -1};
 	for (const struct gd_api_route *r = gd_api_routes; r->path; r++) {
 		const char *p[2] = {NULL, NULL};
-		if (!match(r->path, url, p, params, sizeof(params)))
+		if (!match(r->path, url, p, st->params, sizeof(st->params)))
 			continue;
 		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
 		         allow[0] ? ", " : "", r->method);
 		if (strcmp(r->method, method) == 0) {
-			found = r;
-			memcpy(req.params, p, sizeof(p));
-			break;
+			st->route = r;
+			memcpy(st->req.params, p, sizeof(p));
+			return;
 		}
 	}
-	if (found == NULL && allow[0]) {
-		*reply = gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
-		                       method, url, allow);
-		return 405;
+	if (allow[0]) {
+		st->route_error =
+		    gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
+		                  method, url, allow);
+		st->route_status = 405;
+	} else {
+		st->route_error = gd_json_error("not_found", "no such resource: %s", url);
+		st->route_status = 404;
 	}
-	if (found == NULL) {
-		*reply = gd_json_error("not_found", "no such resource: %s", url);
-		return 404;
-	}
-	if (found->body == GD_BODY_JSON || (found->body == GD_BODY_OPTIONAL && st->len > 0)) {
+}
+
+/* Calls a buffered route's handler once its body is complete. */
+static unsigned dispatch(struct request_state *st, json_t **reply)
+{
+	const struct gd_api_route *r = st->route;
+	if (r->body == GD_BODY_JSON || (r->body == GD_BODY_OPTIONAL && st->len > 0)) {
 		char err[256];
-		req.body = gd_json_parse_object(st->body, st->len, err, sizeof(err));
-		if (req.body == NULL) {
+		st->req.body = gd_json_parse_object(st->body, st->len, err, sizeof(err));
+		if (st->req.body == NULL) {
 			*reply = gd_json_error("bad_request", "%s", err);
 			return 400;
 		}
 	}
-	unsigned status = found->handler(&req, reply);
-	json_decref(req.body);
+	unsigned status = r->handler(&st->req, reply);
+	json_decref(st->req.body);
+	st->req.body = NULL;
 	return status;
 }
 
 const char *gd_api_query(struct gd_api_request *req, const char *key)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *gd_api_header(struct gd_api_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
 static int append_body(struct request_state *st, const char *data, size_t len)
@@ -208,46 +263,91 @@ static int append_body(struct request_state *st, const char *data, size_t len)
 	return 0;
 }
 
+static enum MHD_Result answer(struct MHD_Connection *conn, struct request_state *st,
+                              unsigned status, json_t *reply)
+{
+	GD_LOG_DEBUG("%s %s %u user=%s", st->req.method, st->req.path, status, st->user);
+	st->answered = true;
+	if (st->req.reply_fd >= 0 && status == 200) {
+		json_decref(reply);
+		return send_file(conn, &st->req);
+	}
+	return send_json(conn, status, reply);
+}
+
+/* First call: authenticate and route before reading a byte of the body. */
+static enum MHD_Result on_headers(struct gd_http *http, struct MHD_Connection *conn,
+                                  const char *url, const char *method, struct request_state *st)
+{
+	json_t *reply = NULL;
+	unsigned status = authenticate(http, conn, st, &reply);
+	if (status != 0)
+		return answer(conn, st, status, reply);
+	find_route(http, conn, method, url, st);
+	if (st->route == NULL || st->route->body != GD_BODY_STREAM)
+		return MHD_YES;
+	status = st->route->stream->begin(&st->req, &st->stream, &reply);
+	return status != 0 ? answer(conn, st, status, reply) : MHD_YES;
+}
+
+static enum MHD_Result on_data(struct MHD_Connection *conn, struct request_state *st,
+                               const char *data, size_t len)
+{
+	if (st->stream == NULL) {
+		if (!st->too_large && append_body(st, data, len) < 0)
+			st->too_large = true;
+		return MHD_YES;
+	}
+	json_t *reply = NULL;
+	unsigned status = st->route->stream->data(st->stream, data, len, &reply);
+	if (status == 0)
+		return MHD_YES;
+	st->route->stream->abort(st->stream);
+	st->stream = NULL;
+	return answer(conn, st, status, reply);
+}
+
+static enum MHD_Result on_complete_body(struct MHD_Connection *conn, struct request_state *st)
+{
+	json_t *reply = NULL;
+	unsigned status;
+	if (st->route == NULL) {
+		status = st->route_status;
+		reply = st->route_error;
+		st->route_error = NULL;
+	} else if (st->stream != NULL) {
+		void *stream = st->stream;
+		st->stream = NULL;
+		status = st->route->stream->end(&st->req, stream, &reply);
+	} else if (st->too_large) {
+		reply = gd_json_error("body_too_large", "request body exceeds %zu bytes",
+		                      GD_HTTP_BODY_MAX);
+		status = 400;
+	} else {
+		status = dispatch(st, &reply);
+	}
+	return answer(conn, st, status, reply);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
 	(void)version;
-	struct gd_http *http = cls;
 	struct request_state *st = *con_cls;
-	json_t *reply = NULL;
 	if (st == NULL) {
 		st = calloc(1, sizeof(*st));
 		if (st == NULL)
 			return MHD_NO;
 		*con_cls = st;
-		/* Refuse strangers before reading a byte of their body. */
-		unsigned status = authenticate(http, conn, st, &reply);
-		if (status != 0) {
-			st->answered = true;
-			return send_json(conn, status, reply);
-		}
-		return MHD_YES;
+		return on_headers(cls, conn, url, method, st);
 	}
-	if (st->answered)
-		return MHD_YES;
 	if (*upload_data_size > 0) {
-		if (!st->too_large && append_body(st, upload_data, *upload_data_size) < 0)
-			st->too_large = true;
+		size_t len = *upload_data_size;
 		*upload_data_size = 0;
-		return MHD_YES;
+		return st->answered ? MHD_YES : on_data(conn, st, upload_data, len);
 	}
-	unsigned status;
-	if (st->too_large) {
-		reply = gd_json_error("body_too_large", "request body exceeds %zu bytes",
-		                      GD_HTTP_BODY_MAX);
-		status = 400;
-	} else {
-		status = route(http, conn, method, url, st, &reply);
-	}
-	GD_LOG_DEBUG("%s %s %u user=%s", method, url, status, st->user);
-	st->answered = true;
-	return send_json(conn, status, reply);
+	return st->answered ? MHD_YES : on_complete_body(conn, st);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -255,10 +355,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	(void)cls;
 	(void)conn;
-	(void)toe;
 	struct request_state *st = *con_cls;
-	if (st != NULL)
-		free(st->body);
+	if (st == NULL)
+		return;
+	if (st->stream != NULL) {
+		/* The client went away mid-body (or was cut off): nothing half-done stays. */
+		GD_LOG_WARN("%s %s ended before its body did (%d)", st->req.method, st->req.path,
+		            (int)toe);
+		st->route->stream->abort(st->stream);
+	}
+	json_decref(st->route_error);
+	free(st->body);
 	free(st);
 	*con_cls = NULL;
 }

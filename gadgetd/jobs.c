@@ -25,7 +25,7 @@ struct gd_job {
 	char user[64];
 	enum gd_job_state state;
 	atomic_size_t done; /* written by the worker, read by anyone */
-	size_t total;
+	atomic_size_t total;
 	atomic_bool cancel;
 	double created, started, finished; /* seconds since the epoch */
 	char error_code[32];
@@ -192,7 +192,7 @@ uint64_t gd_jobs_submit(struct gd_jobs *jobs, const char *kind, const char *user
 	}
 	snprintf(job->kind, sizeof(job->kind), "%s", kind);
 	snprintf(job->user, sizeof(job->user), "%s", user);
-	job->total = total;
+	atomic_store(&job->total, total);
 	job->run = run;
 	job->ctx = ctx;
 	job->free_ctx = free_ctx;
@@ -215,8 +215,9 @@ static json_t *job_json(const struct gd_job *job)
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:f}", "id", (json_int_t)job->id,
 	                      "kind", job->kind, "state", state_names[job->state], "user",
 	                      job->user, "done", (json_int_t)atomic_load(&job->done), "total",
-	                      (json_int_t)job->total, "created", job->created);
-	double progress = job->total ? (double)atomic_load(&job->done) / (double)job->total : 0.0;
+	                      (json_int_t)atomic_load(&job->total), "created", job->created);
+	size_t total = atomic_load(&job->total);
+	double progress = total ? (double)atomic_load(&job->done) / (double)total : 0.0;
 	json_object_set_new(o, "progress", json_real(job->state == GD_JOB_DONE ? 1.0 : progress));
 	if (job->started > 0) {
 		double end = finished(job) ? job->finished : now_s();
@@ -300,6 +301,11 @@ size_t gd_jobs_pending(struct gd_jobs *jobs)
 void gd_job_progress(struct gd_job *job, size_t done)
 {
 	atomic_store(&job->done, done);
+}
+
+void gd_job_total(struct gd_job *job, size_t total)
+{
+	atomic_store(&job->total, total);
 }
 
 const atomic_bool *gd_job_cancelled(struct gd_job *job)

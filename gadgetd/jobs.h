@@ -44,6 +44,8 @@ size_t gd_jobs_pending(struct gd_jobs *jobs);
 
 /* For a job's RUN function. */
 void gd_job_progress(struct gd_job *job, size_t done);
+/* For work whose size is learnt on the way (a download's Content-Length). */
+void gd_job_total(struct gd_job *job, size_t total);
 const atomic_bool *gd_job_cancelled(struct gd_job *job);
 void gd_job_fail(struct gd_job *job, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,4 +1,5 @@
 /* main: options, config, signals, and the start and stop order of the modules. */
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include "keyboard.h"
 #include "log.h"
 #include "macros.h"
+#include "media.h"
 
 #define LOG_PREFIX  "MAIN: "
 #define EXIT_CONFIG 78 /* sysexits EX_CONFIG; the unit does not restart on it */
@@ -226,6 +228,14 @@ static int open_macros(struct gd_app *app, const struct gd_config *cfg, char *er
 	return gd_macros_open(&app->macros, dir, err, errlen);
 }
 
+static int open_media(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
+{
+	struct gd_gadget_info info;
+	gd_gadget_get_info(app->gadget, &info);
+	return gd_media_open(&app->media, cfg, info.lun_dir[0] ? info.lun_dir : NULL, app->gadget,
+	                     err, errlen);
+}
+
 static int run_daemon(const struct gd_config *cfg)
 {
 	sigset_t signals;
@@ -261,6 +271,7 @@ static int run_daemon(const struct gd_config *cfg)
 	if (gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
 	    open_keyboard(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_macros(&app, cfg, err, sizeof(err)) < 0 ||
+	    open_media(&app, cfg, err, sizeof(err)) < 0 ||
 	    gd_http_start(&http, &app, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 	} else {
@@ -270,6 +281,7 @@ static int run_daemon(const struct gd_config *cfg)
 		sd_notify(0, "STOPPING=1");
 	}
 	gd_http_stop(http);
+	gd_media_close(app.media);
 	gd_macros_close(app.macros);
 	gd_keyboard_close(app.keyboard);
 	gd_gadget_close(app.gadget);
@@ -289,5 +301,8 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	if (opt.passwd)
 		return run_passwd(&opt, &cfg);
-	return run_daemon(&cfg);
+	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread starts */
+	rc = run_daemon(&cfg);
+	curl_global_cleanup();
+	return rc;
 }

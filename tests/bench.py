@@ -142,7 +142,8 @@ def keyboard_figures(rig):
 
 
 def main():
-    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port())
+    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
+                     fresh_store=True)
     rig.boot()
     try:
         rig.wait_event({"source": "usb", "event": "enumerated"}, timeout=30)

@@ -29,7 +29,7 @@ def collect(name_filter):
                  if n.startswith("test_") and f.__module__ == mod.__name__]
         funcs.sort(key=lambda f: f.__code__.co_firstlineno)
         tests += [("%s.%s" % (fname[:-3], f.__name__), f) for f in funcs
-                  if not name_filter or name_filter in f.__name__]
+                  if not name_filter or name_filter in "%s.%s" % (fname[:-3], f.__name__)]
     return tests
 
 
@@ -37,7 +37,7 @@ def main():
     tests = collect(sys.argv[1] if len(sys.argv) > 1 else "")
     print("1..%d" % len(tests), flush=True)
     vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
-    rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port())
+    rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True)
     failed = 0
     try:
         t0 = time.time()

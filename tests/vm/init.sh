@@ -15,9 +15,27 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
-mkdir -p /var/log /var/lib/gadgetd/images
+mkdir -p /var/log /var/lib/gadgetd /mnt/small /mnt/cd
 for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null || echo "rig: insmod $m failed"; done
 mount -t configfs none /sys/kernel/config
+
+# The Pi side's image store on a disk of its own (not guest RAM), and a small disk for "store
+# full" tests: virtio disks that rig.py made (ext4), found by their serials. noinit_itable:
+# no background zeroing of inode tables (the files are fresh and sparse).
+for d in /sys/block/vd*; do
+  case "$(cat "$d/serial" 2>/dev/null)" in
+    store) dir=/var/lib/gadgetd ;;
+    small) dir=/mnt/small ;;
+    *) continue ;;
+  esac
+  mount -t ext4 -o noatime,discard,noinit_itable "/dev/${d##*/}" "$dir" || echo "rig: mounting $dir failed"
+done
+mkdir -p /var/lib/gadgetd/images
+
+# The server side polls removable media (sr, removable sd) four times a second, so the Pi
+# side's insert and eject reach it as "change" uevents with DISK_MEDIA_CHANGE=1, as udisks
+# would have it.
+echo 250 > /sys/module/block/parameters/events_dfl_poll_msecs
 
 ip link set lo up
 ip link set eth0 up

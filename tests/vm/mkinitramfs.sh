@@ -17,7 +17,8 @@ done
 
 MODULES=(configfs dummy_hcd libcomposite usb_f_hid usb_f_mass_storage usb_f_acm
          usbhid hid-generic evdev usb-storage sr_mod sd_mod isofs cdc-acm
-         virtio_pci virtio_net virtio_console)
+         virtio_pci virtio_net virtio_console virtio_blk ext4 vfat nls_cp437 nls_iso8859-1
+         nls_ascii nls_utf8)
 i=0
 for m in $(for n in "${MODULES[@]}"; do modprobe -d "$KDIR/img" -S "$KV" --show-depends "$n"; done |
            awk '/^insmod/{print $2}' | awk '!seen[$0]++'); do

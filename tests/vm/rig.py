@@ -8,15 +8,19 @@ Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_VM_DIR 
 """
 import base64
 import fcntl
+import hashlib
+import http.server
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +40,14 @@ class RigError(Exception):
     pass
 
 
+def sbin(name):
+    """A tool from /usr/sbin, which a user's PATH may lack (mkfs.ext4, mkfs.vfat)."""
+    for d in ("/usr/sbin", "/sbin"):
+        if os.access(os.path.join(d, name), os.X_OK):
+            return shutil.which(name) or os.path.join(d, name)
+    return name
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -43,7 +55,12 @@ def free_port():
 
 
 class Rig:
-    def __init__(self, vm_dir=None, port=None):
+    STORE_SIZE = 8 << 30  # the Pi side's image store (/dev/vda at /var/lib/gadgetd), sparse
+    SMALL_SIZE = 64 << 20  # a small disk (/dev/vdb at /mnt/small) for "store full" tests
+
+    def __init__(self, vm_dir=None, port=None, fresh_store=False):
+        """FRESH_STORE: a new empty image store each boot (tests); otherwise it is kept."""
+        self.fresh_store = fresh_store
         self.dir = os.path.abspath(vm_dir or os.environ.get("GADGETD_VM_DIR") or os.path.join(BUILD, "vm"))
         self.port = int(port or os.environ.get("GADGETD_PORT") or 8080)
         self.url = "http://127.0.0.1:%d" % self.port
@@ -91,6 +108,26 @@ class Rig:
             out.write(archive)
         return path
 
+    # -- disks ----------------------------------------------------------------------------
+    def _mkfs(self, path, size):
+        """An empty sparse ext4 file system in PATH (no root needed)."""
+        tmp = path + ".tmp"
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        subprocess.run(["truncate", "-s", str(size), tmp], check=True)
+        subprocess.run([sbin("mkfs.ext4"), "-q", "-F", "-m", "0", "-E",
+                        "lazy_itable_init=1,lazy_journal_init=1", tmp], check=True, capture_output=True)
+        os.rename(tmp, path)
+
+    def _disks(self):
+        """The Pi side's image store, kept across boots unless fresh_store, and the small disk."""
+        store = os.path.join(self.dir, "store.img")
+        if self.fresh_store or not os.path.exists(store):
+            self._mkfs(store, self.STORE_SIZE)
+        small = os.path.join(self.dir, "small.img")
+        self._mkfs(small, self.SMALL_SIZE)
+        return store, small
+
     # -- lifecycle -----------------------------------------------------------------------
     def boot(self, timeout=180):
         self.lock = open(os.path.join(self.dir, "lock"), "w")
@@ -104,6 +141,7 @@ class Rig:
             except OSError as e:
                 raise RigError("port %d on 127.0.0.1 is busy (%s): set GADGETD_PORT" % (self.port, e.strerror))
         initrd = self._initrd()
+        store, small = self._disks()
         sock = os.path.join(self.dir, "ctl.sock")
         for p in (sock, self.log_path):
             if os.path.exists(p):
@@ -121,6 +159,11 @@ class Rig:
             "-device", "virtserialport,chardev=log,name=server.log",
             "-chardev", "socket,id=ctl,path=%s,server=on,wait=off" % sock,
             "-device", "virtserialport,chardev=ctl,name=ctl",
+            # /dev/vda and /dev/vdb in the guest; init finds them by serial.
+            "-drive", "file=%s,if=none,id=store,format=raw,cache=unsafe,discard=unmap" % store,
+            "-device", "virtio-blk-pci,drive=store,serial=store",
+            "-drive", "file=%s,if=none,id=small,format=raw,cache=unsafe,discard=unmap" % small,
+            "-device", "virtio-blk-pci,drive=small,serial=small",
         ]
         # A session of its own: Ctrl-C in the terminal reaches us, and we power the guest off.
         self.qemu = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -132,8 +175,17 @@ class Rig:
             if time.time() > deadline:
                 raise RigError("QEMU did not create %s" % sock)
             time.sleep(0.05)
-        self.ctl = socket.socket(socket.AF_UNIX)
-        self.ctl.connect(sock)
+        while True:
+            self.ctl = socket.socket(socket.AF_UNIX)
+            try:
+                self.ctl.connect(sock)
+                break
+            except OSError:  # QEMU made the socket but is not listening yet, or failed
+                self.ctl.close()
+                self._check_alive()
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
         self.wait_api(deadline - time.time())
 
     def _check_alive(self):
@@ -160,7 +212,9 @@ class Rig:
             return
         if self.qemu.poll() is None:
             try:
-                self.sh("rig-stop >/dev/null; sync; poweroff -f", timeout=15)
+                # The image store is kept across boots: unmounted cleanly when it can be.
+                self.sh("rig-stop >/dev/null; umount /var/lib/gadgetd /mnt/small 2>/dev/null; "
+                        "sync; poweroff -f", timeout=15)
             except (RigError, OSError):
                 pass
             try:
@@ -201,6 +255,52 @@ class Rig:
         rc, out = self.sh("echo %s | base64 -d > %s" % (data, path))
         if rc != 0:
             raise RigError("writing %s in the guest: %s" % (path, out))
+
+    def put_file(self, local_path, guest_path, timeout=None):
+        """Copies LOCAL_PATH (any bytes) to GUEST_PATH: the guest fetches it with wget from a
+        one-file HTTP server on the build machine's 127.0.0.1 (10.0.2.2 through QEMU's user
+        network) into a hidden file next to GUEST_PATH, renamed once its sha256 matches.
+        Returns the sha256."""
+        digest = hashlib.sha256()
+        with open(local_path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        size = os.path.getsize(local_path)
+        token = secrets.token_hex(8)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path != "/" + token:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                with open(local_path, "rb") as f:
+                    shutil.copyfileobj(f, self.wfile, 1 << 20)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        d, name = os.path.split(guest_path)
+        tmp = shlex.quote(os.path.join(d, ".%s.part" % name))
+        try:
+            rc, out = self.sh("wget -q -O %s http://10.0.2.2:%d/%s && sha256sum %s" % (
+                tmp, server.server_address[1], token, tmp),
+                timeout=timeout or 60 + size // (1 << 20))
+        finally:
+            server.shutdown()
+            server.server_close()
+        if rc != 0 or (out.split() or [""])[0] != digest.hexdigest():
+            self.sh("rm -f %s" % tmp)
+            raise RigError("copying %s to %s in the guest: %s" % (local_path, guest_path, out))
+        rc, out = self.sh("mv %s %s" % (tmp, shlex.quote(guest_path)))
+        if rc != 0:
+            raise RigError("copying %s to %s in the guest: %s" % (local_path, guest_path, out))
+        return digest.hexdigest()
 
     def config(self, extra=""):
         """The rig's gadgetd config with EXTRA appended (later sections override)."""
@@ -277,6 +377,7 @@ def main():
         print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
         print("  try:          curl -u $(cat %s) %s/api/status" % (os.path.relpath(os.path.join(rig.dir, "credentials")), rig.url))
         print("  server side:  %s" % os.path.relpath(rig.log_path))
+        print("  image store:  %s (kept across runs)" % os.path.relpath(os.path.join(rig.dir, "store.img")))
         print("Ctrl-C stops the rig.", flush=True)
         while not stop and rig.qemu.poll() is None:
             time.sleep(0.2)

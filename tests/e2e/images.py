@@ -1,0 +1,103 @@
+"""Test images built on the build machine, without root, loop devices or downloads.
+
+  make_iso(path, files, min_size=1 << 20)   ISO 9660 (Rock Ridge, Joliet) with xorriso
+  make_img(path, size, files)               FAT (mkfs.vfat on a plain file, mtools to fill it)
+
+FILES maps names ("README.TXT", "boot/grub.cfg") to contents (bytes, or str as UTF-8). Both
+return the sha256 (hex) of the image, which is what the observer reports for the medium the
+server reads. Same files, same image: timestamps and serials are fixed.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+
+EPOCH = 1700000000  # every timestamp in the images (2023-11-14)
+FILLER = "FILLER.BIN"
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _stage(root, files):
+    """Writes FILES under ROOT with fixed timestamps; returns the directories, parents first."""
+    dirs = set()
+    for name, data in files.items():
+        name = name.strip("/")
+        if not name or ".." in name.split("/"):
+            raise ValueError("bad file name %r" % name)
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        parts = name.split("/")[:-1]
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        for n in filenames:
+            os.utime(os.path.join(dirpath, n), (EPOCH, EPOCH))
+        os.utime(dirpath, (EPOCH, EPOCH))
+    return sorted(dirs, key=lambda d: (d.count("/"), d))
+
+
+def make_iso(path, files, min_size=1 << 20, label="GADGETD_TEST"):
+    """An ISO 9660 image of FILES at PATH, at least MIN_SIZE bytes (a filler file of zeros,
+    FILLER.BIN, makes up the difference: the mass storage function's CD-ROM mode takes
+    nothing under 600 KiB); returns its sha256."""
+    work = tempfile.mkdtemp(prefix="gadgetd-iso-")
+    try:
+        root = os.path.join(work, "root")
+        os.makedirs(root)
+        _stage(root, files)
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH))
+        filler = 0
+        while True:
+            if filler:
+                with open(os.path.join(root, FILLER), "wb") as f:
+                    f.truncate(filler)
+                for p in (os.path.join(root, FILLER), root):
+                    os.utime(p, (EPOCH, EPOCH))
+            tmp = path + ".tmp"
+            subprocess.run(["xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-V", label,
+                            "-o", tmp, root], check=True, capture_output=True, env=env)
+            size = os.path.getsize(tmp)
+            if size >= min_size:
+                break
+            filler += min_size - size  # the file's directory record may need one more round
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(work)
+    return sha256_file(path)
+
+
+def make_img(path, size, files, label="GADGETD"):
+    """A FAT image of SIZE bytes (FAT12/16/32 as mkfs.vfat picks for the size) holding FILES
+    at PATH; returns its sha256."""
+    work = tempfile.mkdtemp(prefix="gadgetd-img-")
+    try:
+        root = os.path.join(work, "root")
+        os.makedirs(root)
+        dirs = _stage(root, files)
+        tmp = path + ".tmp"
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        with open(tmp, "wb") as f:
+            f.truncate(size)
+        mkfs = shutil.which("mkfs.vfat") or "/usr/sbin/mkfs.vfat"  # /usr/sbin: not in a user's PATH
+        subprocess.run([mkfs, "--invariant", "-n", label, tmp], check=True, capture_output=True)
+        env = dict(os.environ, MTOOLS_SKIP_CHECK="1", SOURCE_DATE_EPOCH=str(EPOCH))
+        for d in dirs:
+            subprocess.run(["mmd", "-i", tmp, "::/" + d], check=True, capture_output=True, env=env)
+        for name in files:
+            name = name.strip("/")
+            subprocess.run(["mcopy", "-i", tmp, "-m", "-o", os.path.join(root, name), "::/" + name],
+                           check=True, capture_output=True, env=env)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(work)
+    return sha256_file(path)
