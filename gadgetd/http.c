@@ -64,6 +64,7 @@ struct request_state {
 	char user[GD_AUTH_NAME_MAX + 1];
 	bool answered; /* a reply was queued: what else arrives is discarded */
 	bool too_large;
+	bool failed; /* a streaming route gave up mid-body: ROUTE_STATUS is the answer */
 	const struct gd_api_route *route; /* NULL: no route (404) or wrong method (405) */
 	unsigned route_status;
 	json_t *route_error;
@@ -293,6 +294,8 @@ static enum MHD_Result on_headers(struct gd_http *http, struct MHD_Connection *c
 static enum MHD_Result on_data(struct MHD_Connection *conn, struct request_state *st,
                                const char *data, size_t len)
 {
+	if (st->failed)
+		return MHD_YES;
 	if (st->stream == NULL) {
 		if (!st->too_large && append_body(st, data, len) < 0)
 			st->too_large = true;
@@ -302,16 +305,21 @@ static enum MHD_Result on_data(struct MHD_Connection *conn, struct request_state
 	unsigned status = st->route->stream->data(st->stream, data, len, &reply);
 	if (status == 0)
 		return MHD_YES;
+	/* libmicrohttpd takes no reply before the whole body is in: the rest is discarded. */
+	(void)conn;
 	st->route->stream->abort(st->stream);
 	st->stream = NULL;
-	return answer(conn, st, status, reply);
+	st->route_status = status;
+	st->route_error = reply;
+	st->failed = true;
+	return MHD_YES;
 }
 
 static enum MHD_Result on_complete_body(struct MHD_Connection *conn, struct request_state *st)
 {
 	json_t *reply = NULL;
 	unsigned status;
-	if (st->route == NULL) {
+	if (st->route == NULL || st->failed) {
 		status = st->route_status;
 		reply = st->route_error;
 		st->route_error = NULL;
@@ -379,6 +387,38 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	GD_LOG_WARN("%s", msg);
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/*
+ * Decodes %HH in paths and query values, except that %00 becomes 0x01: a NUL would cut the
+ * path short unseen ("a%00b" naming "a"), while a control character is refused by name checks.
+ */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	char *out = s;
+	for (const char *in = s; *in; out++) {
+		int hi = in[0] == '%' ? hex_digit(in[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(in[2]) : -1;
+		if (lo >= 0) {
+			int byte = hi * 16 + lo;
+			*out = (char)(byte == 0 ? 1 : byte);
+			in += 3;
+		} else {
+			*out = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
 /* Binds the listening socket here, so a busy port gets a precise error. */
 static int listen_socket(const struct gd_config *cfg, char *err, size_t errlen)
 {
@@ -431,9 +471,10 @@ int gd_http_start(struct gd_http **out, struct gd_app *app, char *err, size_t er
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	        MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_END);
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_UNESCAPE_CALLBACK, unescape, http,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_THREAD_STACK_SIZE,
+	    (size_t)(256 * 1024), MHD_OPTION_END);
 	if (http->mhd == NULL) {
 		close(fd);
 		free(http);

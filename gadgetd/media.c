@@ -74,8 +74,8 @@ int gd_media_name_valid(const char *name, char *err, size_t errlen)
 	const char *why = NULL;
 	if (len == 0 || len > GD_MEDIA_NAME_MAX)
 		why = "must be 1 to 128 bytes long";
-	else if (name[0] == '.')
-		why = "must not start with '.' (no hidden files)";
+	else if (name[0] == '.' || name[0] == '-')
+		why = "must not start with '.' (no hidden files) or '-'";
 	else if (strchr(name, '/') != NULL || strchr(name, '\\') != NULL)
 		why = "must not contain '/' or '\\'";
 	else if (strstr(name, "..") != NULL)

@@ -11,6 +11,11 @@
                  reference: a shell loop writing the same reports straight to /dev/hidg0
   key_latency_p50_ms, key_latency_p99_ms  API call (made inside the guest) -> the server's kernel
                  has the key, over 200 calls; reference: one report written to /dev/hidg0
+  upload_vs_dd_ratio     a 1 GiB upload with curl through the forwarded port, against dd writing
+                 as many bytes to the same filesystem in the guest (1.0 = as fast as dd)
+  upload_rss_growth_kib  gadgetd's VmRSS during that upload, above its VmRSS before
+  media_read_vs_file_ratio  the server reading the inserted image (dd of its /dev/sdX), against
+                 dd of the image file on the Pi side, caches dropped (1.0 = as fast)
 
 Prints a table and merges the figures into build/bench.json as {"name": {"value", "unit"}}.
 """
@@ -141,6 +146,60 @@ def keyboard_figures(rig):
     }
 
 
+def guest_seconds(rig, command):
+    """Seconds COMMAND takes in the guest, on the guest's clock."""
+    rc, out = rig.sh("t0=$(observer --now); %s >/dev/null 2>&1; t1=$(observer --now); echo $t0 $t1" % command,
+                     timeout=900)
+    t0, t1 = (float(x) for x in out.split()[-2:])
+    return t1 - t0
+
+
+def media_figures(rig):
+    """Upload throughput against dd, RSS during a 1 GiB upload, server reads against file reads."""
+    size = 1 << 30
+    path = os.path.join(rig.dir, "bench-upload.img")
+    with open(path, "wb") as f:
+        block = os.urandom(1 << 20)
+        for _ in range(size >> 20):
+            f.write(block)
+    pid = rig.sh("cat /run/gadgetd.pid")[1].strip()
+    rss_before = int(rig.sh("grep VmRSS /proc/%s/status" % pid)[1].split()[1])
+    rig.sh("(while [ -d /proc/%s ]; do grep VmRSS /proc/%s/status; sleep 0.2; done > /tmp/rss.log &)" % (pid, pid))
+    user, password = rig.credentials()
+    t0 = time.time()
+    out = subprocess.run(["curl", "-sS", "-f", "-u", "%s:%s" % (user, password), "-T", path,
+                          rig.url + "/api/images/bench.img"], capture_output=True, text=True, timeout=1800)
+    upload_s = time.time() - t0
+    if out.returncode != 0:
+        raise rigmod.RigError("upload failed: %s" % out.stderr)
+    os.unlink(path)
+    samples = [int(l.split()[1]) for l in rig.sh("cat /tmp/rss.log")[1].splitlines() if l.startswith("VmRSS")]
+    rss_growth = max(samples + [rss_before]) - rss_before
+    store = "/var/lib/gadgetd/images"
+    dd_s = guest_seconds(rig, "dd if=/dev/zero of=%s/.dd-bench bs=1M count=%d conv=fsync" % (store, size >> 20))
+    rig.sh("rm -f %s/.dd-bench" % store)
+    # Reading: the inserted image as the server reads it, against the file on the Pi side.
+    mark = len(rig.events())
+    status, body = rig.api("PUT", "/api/media", {"image": "bench.img", "mode": "disk"})
+    _, ev = rig.wait_event({"source": "disk", "event": "media", "size": size}, after=mark, timeout=120)
+    rig.sh("sync; echo 3 > /proc/sys/vm/drop_caches")
+    server_s = guest_seconds(rig, "dd if=%s of=/dev/null bs=1M" % ev["device"])
+    rig.sh("sync; echo 3 > /proc/sys/vm/drop_caches")
+    file_s = guest_seconds(rig, "dd if=%s/bench.img of=/dev/null bs=1M" % store)
+    rig.api("DELETE", "/api/media")
+    rig.api("DELETE", "/api/images/bench.img")
+    mib = size >> 20
+    return {
+        "upload_mib_s": {"value": round(mib / upload_s, 1), "unit": "MiB/s"},
+        "upload_mib_s_ref_dd": {"value": round(mib / dd_s, 1), "unit": "MiB/s"},
+        "upload_vs_dd_ratio": {"value": round(dd_s / upload_s, 3), "unit": "ratio"},
+        "upload_rss_growth_kib": {"value": rss_growth, "unit": "KiB"},
+        "media_read_mib_s": {"value": round(mib / server_s, 1), "unit": "MiB/s"},
+        "media_read_mib_s_ref_file": {"value": round(mib / file_s, 1), "unit": "MiB/s"},
+        "media_read_vs_file_ratio": {"value": round(file_s / server_s, 3), "unit": "ratio"},
+    }
+
+
 def main():
     rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
                      fresh_store=True)
@@ -163,6 +222,7 @@ def main():
         rig.sh("for i in $(seq 50); do wget -q -O /dev/null http://127.0.0.1:8081/index.html; done")
         rss_ref = vm_hwm(rig, "pidof httpd")
         keyboard = keyboard_figures(rig)
+        media = media_figures(rig)
     finally:
         rig.shutdown()
 
@@ -180,6 +240,7 @@ def main():
     except (OSError, ValueError):
         merged = {}
     figures.update(keyboard)
+    figures.update(media)
     merged.update(figures)
     with open(path + ".tmp", "w") as f:
         json.dump(merged, f, indent=2, sort_keys=True)
@@ -203,8 +264,17 @@ def main():
         "key_latency_p50_ms", k["key_latency_p50_ms"]["value"], k["key_latency_p50_ms_ref_raw_hidg"]["value"],
         k["key_latency_p50_ms"]["value"] / max(k["key_latency_p50_ms_ref_raw_hidg"]["value"], 0.1)))
     print("%-34s %10.1f" % ("key_latency_p99_ms", k["key_latency_p99_ms"]["value"]))
+    m = media
+    print("%-34s %10.1f %10.1f %8.3f   (MiB/s; upload_vs_dd_ratio)" % (
+        "upload 1 GiB through the API", m["upload_mib_s"]["value"], m["upload_mib_s_ref_dd"]["value"],
+        m["upload_vs_dd_ratio"]["value"]))
+    print("%-34s %10d" % ("upload_rss_growth_kib", m["upload_rss_growth_kib"]["value"]))
+    print("%-34s %10.1f %10.1f %8.3f   (MiB/s; media_read_vs_file_ratio)" % (
+        "server reads the inserted image", m["media_read_mib_s"]["value"], m["media_read_mib_s_ref_file"]["value"],
+        m["media_read_vs_file_ratio"]["value"]))
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
-          "typing and latency = shell writing reports to /dev/hidg0")
+          "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
+          "filesystem; media read = dd of the image file on the Pi side")
     print("written to %s" % os.path.relpath(path))
     return 0
 

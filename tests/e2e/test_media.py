@@ -23,8 +23,8 @@ def curl(rig, *args, timeout=600):
     """curl against the API with the rig's credentials; returns (status, parsed body)."""
     user, password = rig.credentials()
     out = subprocess.run(["curl", "-sS", "-u", "%s:%s" % (user, password), "-o", "-", "-w", "\n%{http_code}"]
-                         + list(args), capture_output=True, text=True, timeout=timeout)
-    body, _, code = out.stdout.rpartition("\n")
+                         + list(args), capture_output=True, timeout=timeout)
+    body, _, code = out.stdout.rpartition(b"\n")
     try:
         return int(code), json.loads(body) if body else None
     except ValueError:
@@ -78,7 +78,7 @@ def test_upload_list_and_detect_kinds(rig):
     expect(status == 200, status)
     # Downloading an image gives back the same bytes.
     status, data = curl(rig, rig.url + "/api/images/rescue.iso/content")
-    expect(status == 200, status)
+    expect(status == 200 and hashlib.sha256(data).hexdigest() == SHA["iso"], status)
 
 
 def test_insert_iso_the_server_reads_and_mounts_it(rig):
@@ -137,7 +137,9 @@ def test_read_write_image_keeps_the_servers_changes(rig):
     status, body = rig.api("DELETE", "/api/media")
     expect(status == 200, body)
     got = os.path.join(WORK, "back.img")
-    status, _ = curl(rig, "-o", got, rig.url + "/api/images/data.img/content")
+    status, data = curl(rig, rig.url + "/api/images/data.img/content")
+    expect(status == 200, status)
+    open(got, "wb").write(data)
     out = subprocess.run(["mtype", "-i", got, "::SERVER.TXT"], capture_output=True, text=True)
     expect("written by the server" in out.stdout, (out.stdout, out.stderr))
 
@@ -179,10 +181,10 @@ def test_hostile_names_are_refused_and_touch_nothing(rig):
     before = store_files(rig)
     small = os.path.join(WORK, "small.bin")
     open(small, "wb").write(b"x" * 1000)
-    for name in (".hidden", "..", "a..b", "-", "a\x01b", "x" * 129, "a\\b", ".upload-1-1.tmp", "%00"):
+    for name in (".hidden", "..", "a..b", "-", "-rf", "a\x01b", "x" * 129, "a\\b", ".upload-1-1.tmp"):
         status, body = upload(rig, small, name)
         expect(status in (400, 404, 405), "%r: %s %s" % (name, status, body))
-    for name in ("../etc/passwd", "a/b"):
+    for name in ("../etc/passwd", "a/b", "a%00b", "%2e%2e", "..%2fx", "%ff%fe"):
         status, body = curl(rig, "-T", small, "--path-as-is", rig.url + "/api/images/" + name)
         expect(status in (400, 404, 405), "%r: %s" % (name, status))
     expect(store_files(rig) == before, "the store changed: %s -> %s" % (before, store_files(rig)))
