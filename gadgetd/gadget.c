@@ -16,6 +16,7 @@
 #include <usbg/usbg.h>
 
 #include "log.h"
+#include "lun.h"
 
 #define LOG_PREFIX "USB: "
 #define LANG_US    0x409
@@ -270,6 +271,16 @@ static int hid_without_out_endpoint(struct gd_gadget *g, const struct gd_config 
 	return rc;
 }
 
+/* The host reads the drive's SCSI INQUIRY once, when it enumerates: set it before binding. */
+static void name_the_drive(const struct gd_config *cfg)
+{
+	char dir[PATH_MAX + 128];
+	snprintf(dir, sizeof(dir), "%s/usb_gadget/%s/functions/mass_storage.disk/lun.0",
+	         cfg->configfs, cfg->gadget_name);
+	if (gd_lun_set_inquiry(dir, "gadgetd", "Virtual Media", "0100") < 0)
+		GD_LOG_WARN("could not set the drive's inquiry string");
+}
+
 static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, size_t errlen)
 {
 	struct usbg_gadget_attrs attrs = {
@@ -308,6 +319,8 @@ static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, 
 		rc = create_function(g->gadget, i, cfg, &f);
 		if (rc == USBG_SUCCESS && function_table[i].type == USBG_F_HID)
 			rc = hid_without_out_endpoint(g, cfg);
+		if (rc == USBG_SUCCESS && function_table[i].type == USBG_F_MASS_STORAGE)
+			name_the_drive(cfg);
 		if (rc == USBG_SUCCESS)
 			rc = usbg_add_config_function(config, function_table[i].instance, f);
 		if (rc != USBG_SUCCESS) {

@@ -707,11 +707,8 @@ int gd_media_open(struct gd_media **out, const struct gd_config *cfg, const char
 	if (lun_dir)
 		snprintf(m->lun_dir, sizeof(m->lun_dir), "%s", lun_dir);
 	clean_leftovers(m->store);
-	if (m->has_lun) {
-		if (gd_lun_set_inquiry(m->lun_dir, "gadgetd", "Virtual Media", "0100") < 0)
-			GD_LOG_WARN("could not set the drive's inquiry string");
+	if (m->has_lun)
 		restore(m);
-	}
 	*out = m;
 	return 0;
 }

@@ -87,6 +87,9 @@ def test_insert_iso_the_server_reads_and_mounts_it(rig):
     expect(status == 200 and body["inserted"] and body["image"] == "rescue.iso" and body["mode"] == "cdrom", body)
     ev = wait_media(rig, mark, SHA["iso"])
     expect(ev["size"] == os.path.getsize(ISO), ev)
+    rc, out = rig.sh("cat /sys/class/block/%s/device/vendor /sys/class/block/%s/device/model" %
+                     (ev["device"][5:], ev["device"][5:]))
+    expect(out.split() == ["gadgetd", "Virtual", "Media"], "the drive's inquiry: %r" % out)
     rc, out = rig.sh("mkdir -p /mnt/srv && mount -t iso9660 -o ro %s /mnt/srv && cat /mnt/srv/HELLO.TXT; "
                      "umount /mnt/srv" % ev["device"])
     expect(rc == 0 and "hello from the iso" in out, out)
