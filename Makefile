@@ -7,7 +7,7 @@ UNITDIR    ?= /etc/systemd/system
 DESTDIR    ?=
 B          := build
 
-PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd libcurl
+PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd libcurl libgpiod
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -MMD -MP
@@ -57,6 +57,7 @@ $(B)/unit/test_layout: UNIT_CFLAGS = -DGD_KEYMAPS_DIR='"$(CURDIR)/keymaps"'
 $(B)/unit/test_lun: $(B)/asan/lun.o
 $(B)/unit/test_lun: UNIT_LIBS = -Wl,--wrap=write
 $(B)/unit/test_media_state: $(B)/asan/media_state.o
+$(B)/unit/test_power: $(B)/asan/power.o $(B)/asan/log.o
 $(B)/unit/test_media: $(B)/asan/media.o $(B)/asan/media_state.o $(B)/asan/lun.o $(B)/asan/jobs.o \
 	$(B)/asan/gadget.o $(B)/asan/log.o $(B)/asan/config.o
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
@@ -64,9 +65,13 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(UNIT_CFLAGS) -Igadgetd $(PKG_CFLAGS) -o $@ $< \
 		$(filter %.o,$^) $(PKG_LIBS) $(UNIT_LIBS) $(shell pkg-config --libs cmocka)
 
-# The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd and the observer.
+# The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd, the observer and
+# the server's simulated motherboard (atx-sim).
 $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs libevdev jansson libcrypto)
+
+$(B)/atx-sim: tests/vm/atx-sim.c | $(B)/.deps-all
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
 
 # Keyboard layouts: keymaps/*.keymap are generated on a build host from xkeyboard-config and
 # committed (the Pi needs no xkb). xkb-decode turns the rig's key events back into text.
@@ -84,7 +89,7 @@ $(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	tests/vm/fetch-kernel.sh $(B)/cache/kernel > $@.tmp && mv $@.tmp $@
 
-$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf $(wildcard keymaps/*.keymap)
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf $(wildcard keymaps/*.keymap)
 	tests/vm/mkinitramfs.sh $(B)/cache/kernel/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
@@ -111,7 +116,7 @@ valgrind:
 lint: | $(B)/.deps-all
 	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tools
+		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tools
 	clang-tidy --quiet gadgetd/*.c -- $(BASE) $(DEFS) $(PKG_CFLAGS)
 
 format:
@@ -129,7 +134,7 @@ install: $(B)/gadgetd
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gadgetd.service
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/rig $(B)/test-results \
+	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/rig $(B)/test-results \
 		$(B)/gen-keymaps $(B)/xkb-decode $(B)/clang $(B)/valgrind
 
 distclean:

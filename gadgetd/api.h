@@ -14,6 +14,7 @@
 #include "keyboard.h"
 #include "macros.h"
 #include "media.h"
+#include "power.h"
 
 /* The modules a handler may use; owned by main.c, alive while the server runs. */
 struct gd_app {
@@ -23,6 +24,8 @@ struct gd_app {
 	struct gd_keyboard *keyboard; /* NULL when the gadget has no keyboard */
 	struct gd_macros *macros;
 	struct gd_media *media;
+	struct gd_power *power;  /* NULL without ATX lines */
+	bool power_led;          /* the power LED line is wired */
 	struct timespec started; /* CLOCK_MONOTONIC */
 };
 
@@ -105,5 +108,7 @@ extern const struct gd_api_stream gd_api_images_post; /* multipart upload or {"u
 unsigned gd_api_media_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_media_put(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_media_delete(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_power_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_power_post(struct gd_api_request *req, json_t **reply);
 
 #endif

@@ -68,6 +68,12 @@ void gd_config_defaults(struct gd_config *cfg)
 	 * sent faster; requests may ask for less. */
 	cfg->pacing_ms = 20;
 	snprintf(cfg->keymaps_dir, sizeof(cfg->keymaps_dir), "%s/keymaps", GD_DATADIR);
+	snprintf(cfg->power_chip, sizeof(cfg->power_chip), "gpiochip0");
+	cfg->press_ms = 500;
+	cfg->long_press_ms = 5000;
+	cfg->reset_ms = 500;
+	cfg->off_timeout_ms = 60000;
+	cfg->cycle_pause_ms = 5000;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/gadgetd");
 	cfg->log_level = GD_LOG_INFO;
 }
@@ -167,6 +173,18 @@ static int set_pacing(void *field, size_t size, const char *value, char *msg, si
 	return set_uint_in(field, value, 0, 1000, "a pacing in milliseconds", msg, msglen);
 }
 
+static int set_press(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_uint_in(field, value, 10, 60000, "a duration in milliseconds", msg, msglen);
+}
+
+static int set_timeout(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_uint_in(field, value, 100, 3600000, "a duration in milliseconds", msg, msglen);
+}
+
 static int set_bool(void *field, size_t size, const char *value, char *msg, size_t msglen)
 {
 	(void)size;
@@ -257,6 +275,18 @@ static const struct option options[] = {
     OPT("keyboard", "layout", set_name, layout),
     OPT("keyboard", "pacing_ms", set_pacing, pacing_ms),
     OPT("keyboard", "keymaps", set_path, keymaps_dir),
+    OPT("power", "chip", set_string, power_chip),
+    OPT("power", "power_line", set_string, power_line),
+    OPT("power", "reset_line", set_string, reset_line),
+    OPT("power", "led_line", set_string, led_line),
+    OPT("power", "power_active_low", set_bool, power_active_low),
+    OPT("power", "reset_active_low", set_bool, reset_active_low),
+    OPT("power", "led_active_low", set_bool, led_active_low),
+    OPT("power", "press_ms", set_press, press_ms),
+    OPT("power", "long_press_ms", set_press, long_press_ms),
+    OPT("power", "reset_ms", set_press, reset_ms),
+    OPT("power", "off_timeout_ms", set_timeout, off_timeout_ms),
+    OPT("power", "cycle_pause_ms", set_timeout, cycle_pause_ms),
     OPT("daemon", "state_dir", set_path, state_dir),
     OPT("daemon", "log_level", set_log_level, log_level),
 };

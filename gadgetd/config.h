@@ -41,6 +41,19 @@ struct gd_config {
 	char layout[32];    /* default layout for text */
 	unsigned pacing_ms; /* pause after each report */
 	char keymaps_dir[PATH_MAX];
+	/* [power] */
+	char power_chip[64]; /* gpiod_chip_open_lookup(): name, path, label or number */
+	char power_line[64]; /* offset or line name; empty: not wired */
+	char reset_line[64];
+	char led_line[64];
+	bool power_active_low;
+	bool reset_active_low;
+	bool led_active_low;
+	unsigned press_ms;
+	unsigned long_press_ms;
+	unsigned reset_ms;
+	unsigned off_timeout_ms;
+	unsigned cycle_pause_ms;
 	/* [daemon] */
 	char state_dir[PATH_MAX];
 	int log_level;

@@ -51,6 +51,8 @@ const struct gd_api_route gd_api_routes[] = {
     ROUTE("GET", "/api/media", gd_api_media_get, GD_BODY_NONE),
     ROUTE("PUT", "/api/media", gd_api_media_put, GD_BODY_JSON),
     ROUTE("DELETE", "/api/media", gd_api_media_delete, GD_BODY_NONE),
+    ROUTE("GET", "/api/power", gd_api_power_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/power", gd_api_power_post, GD_BODY_JSON),
     {NULL, NULL, NULL, GD_BODY_NONE, NULL},
 };
 

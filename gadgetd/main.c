@@ -23,6 +23,8 @@
 #include "log.h"
 #include "macros.h"
 #include "media.h"
+#include "power.h"
+#include "power_gpio.h"
 
 #define LOG_PREFIX  "MAIN: "
 #define EXIT_CONFIG 78 /* sysexits EX_CONFIG; the unit does not restart on it */
@@ -236,6 +238,26 @@ static int open_media(struct gd_app *app, const struct gd_config *cfg, char *err
 	                     err, errlen);
 }
 
+/* The ATX lines, when wired: requested inactive, so nothing is ever pressed at start. */
+static int open_power(struct gd_app *app, const struct gd_config *cfg, struct gd_power_gpio **gpio,
+                      char *err, size_t errlen)
+{
+	if (!cfg->power_line[0] && !cfg->reset_line[0] && !cfg->led_line[0])
+		return 0;
+	int rc = gd_power_gpio_open(gpio, cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct gd_power_timing timing = {cfg->press_ms, cfg->long_press_ms, cfg->reset_ms,
+	                                 cfg->off_timeout_ms, cfg->cycle_pause_ms};
+	app->power = gd_power_new(gd_power_gpio_io(*gpio), &timing);
+	app->power_led = cfg->led_line[0] != '\0';
+	if (app->power == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return gd_power_gpio_watch(*gpio, app->power);
+}
+
 static int run_daemon(const struct gd_config *cfg)
 {
 	sigset_t signals;
@@ -268,10 +290,12 @@ static int run_daemon(const struct gd_config *cfg)
 	}
 	int exit_code = 1;
 	struct gd_http *http = NULL;
+	struct gd_power_gpio *gpio = NULL;
 	if (gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
 	    open_keyboard(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_macros(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_media(&app, cfg, err, sizeof(err)) < 0 ||
+	    open_power(&app, cfg, &gpio, err, sizeof(err)) < 0 ||
 	    gd_http_start(&http, &app, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 	} else {
@@ -281,6 +305,8 @@ static int run_daemon(const struct gd_config *cfg)
 		sd_notify(0, "STOPPING=1");
 	}
 	gd_http_stop(http);
+	gd_power_gpio_close(gpio); /* buttons released before anything else goes */
+	gd_power_free(app.power);
 	gd_media_close(app.media);
 	gd_macros_close(app.macros);
 	gd_keyboard_close(app.keyboard);

@@ -14,6 +14,9 @@
   upload_vs_dd_ratio     a 1 GiB upload with curl through the forwarded port, against dd writing
                  as many bytes to the same filesystem in the guest (1.0 = as fast as dd)
   upload_rss_growth_kib  gadgetd's VmRSS during that upload, above its VmRSS before
+  power_press_latency_ms  POST /api/power (made in the guest) -> the simulator sees the button down;
+                 reference: a GET /api/status round trip by the same client
+  power_led_to_api_ms  the simulated LED changes -> GET /api/power (polled in the guest) reports it
   media_read_vs_file_ratio  the server reading the inserted image (dd of its /dev/sdX), against
                  dd of the image file on the Pi side, caches dropped (1.0 = as fast)
 
@@ -200,6 +203,43 @@ def media_figures(rig):
     }
 
 
+def power_figures(rig):
+    """API call -> the power line changes; LED edge -> GET /api/power reports it (guest clock)."""
+    user, password = rig.credentials()
+    auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    wget = ("wget -q -O- --header 'Authorization: Basic %s' --header 'Content-Type: application/json' "
+            % auth)
+    press, led, status_rtt = [], [], []
+    for i in range(10):
+        mark = len(rig.events())
+        rc, out = rig.sh("t0=$(observer --now); %s --post-data '{\"action\":\"press\"}' "
+                         "http://127.0.0.1:8080/api/power >/dev/null; echo $t0" % wget, timeout=60)
+        _, ev = rig.wait_event({"source": "atx", "event": "button_down"}, after=mark, timeout=10)
+        press.append((ev["ts"] - float(out.split()[-1])) * 1000)
+        rc, out = rig.sh("t0=$(observer --now); %s http://127.0.0.1:8080/api/status >/dev/null; "
+                         "t1=$(observer --now); echo $t0 $t1" % wget)
+        t0, t1 = (float(x) for x in out.split()[-2:])
+        status_rtt.append((t1 - t0) * 1000)
+    force = ("mkdir -p /run/atx-sim; echo force-%s > /run/atx-sim/command; "
+             "until %s http://127.0.0.1:8080/api/power | grep -q '\"state\":\"%s\"'; do :; done; "
+             "observer --now")
+    for want in ("on", "off") * 5:
+        other = "off" if want == "on" else "on"
+        rig.sh(force % (other, wget, other), timeout=60)  # start from the other state
+        time.sleep(0.3)
+        mark = len(rig.events())
+        rc, out = rig.sh(force % (want, wget, want), timeout=60)
+        t1 = float(out.split()[-1])
+        _, ev = rig.wait_event({"source": "atx", "event": "power_state", "on": want == "on"},
+                               after=mark, timeout=10)
+        led.append((t1 - ev["ts"]) * 1000)
+    return {
+        "power_press_latency_ms": {"value": round(statistics.median(press), 1), "unit": "ms"},
+        "power_led_to_api_ms": {"value": round(statistics.median(led), 1), "unit": "ms"},
+        "power_ref_status_rtt_ms": {"value": round(statistics.median(status_rtt), 1), "unit": "ms"},
+    }
+
+
 def main():
     rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
                      fresh_store=True)
@@ -223,6 +263,7 @@ def main():
         rss_ref = vm_hwm(rig, "pidof httpd")
         keyboard = keyboard_figures(rig)
         media = media_figures(rig)
+        power = power_figures(rig)
     finally:
         rig.shutdown()
 
@@ -241,6 +282,7 @@ def main():
         merged = {}
     figures.update(keyboard)
     figures.update(media)
+    figures.update(power)
     merged.update(figures)
     with open(path + ".tmp", "w") as f:
         json.dump(merged, f, indent=2, sort_keys=True)
@@ -272,6 +314,12 @@ def main():
     print("%-34s %10.1f %10.1f %8.3f   (MiB/s; media_read_vs_file_ratio)" % (
         "server reads the inserted image", m["media_read_mib_s"]["value"], m["media_read_mib_s_ref_file"]["value"],
         m["media_read_vs_file_ratio"]["value"]))
+    p = power
+    print("%-34s %10.1f %10.1f %8.2f   (reference: GET /api/status round trip)" % (
+        "power_press_latency_ms", p["power_press_latency_ms"]["value"], p["power_ref_status_rtt_ms"]["value"],
+        p["power_press_latency_ms"]["value"] / max(p["power_ref_status_rtt_ms"]["value"], 0.1)))
+    print("%-34s %10.1f   (LED edge -> GET /api/power says so; includes 20 ms debounce and the poll)" % (
+        "power_led_to_api_ms", p["power_led_to_api_ms"]["value"]))
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
           "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
           "filesystem; media read = dd of the image file on the Pi side")

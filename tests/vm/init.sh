@@ -2,7 +2,8 @@
 # /init of the VM rig's guest, which plays both sides of the USB cable:
 #   Pi side: dummy_hcd's UDC, the gadget function modules, gpio-sim, gadgetd from its config;
 #   server side: the host drivers, the observer (JSON lines to the build machine), a getty
-#   on /dev/ttyACM0 like a server's serial console.
+#   on /dev/ttyACM0 like a server's serial console, and its motherboard (atx-sim) on the
+#   gpio-sim chip's ATX lines.
 # The build machine drives it through the "ctl" virtio port: one shell command a line,
 # answered with its output lines prefixed by '|' and a last line "=RC <exit status>".
 export PATH=/usr/bin:/bin:/sbin
@@ -48,11 +49,23 @@ for p in /sys/class/virtio-ports/*; do
   ln -sf "/dev/${p##*/}" "/dev/virtio-ports/$(cat "$p/name")"
 done
 
-# A simulated GPIO chip for the ATX lines (gpio-sim, built out of tree).
+# A simulated GPIO chip for the ATX lines (gpio-sim, built out of tree): /dev/gpiochip0, lines
+# 0 and 1 the power and reset buttons (gadgetd's outputs), 2 the power LED (its input).
 S=/sys/kernel/config/gpio-sim/rig
-mkdir -p $S/bank0 && echo 8 > $S/bank0/num_lines && echo 1 > $S/live
+mkdir -p $S/bank0 && echo 8 > $S/bank0/num_lines
+for l in 0:ATX_POWER 1:ATX_RESET 2:ATX_LED; do
+  mkdir -p "$S/bank0/line${l%%:*}" && echo "${l#*:}" > "$S/bank0/line${l%%:*}/name"
+done
+echo 1 > $S/live
+# The chip's sysfs directory, with sim_gpioN/{value,pull}.
+G=/sys/devices/platform/$(cat $S/dev_name)/$(cat $S/bank0/chip_name)
 
-observer /dev/virtio-ports/server.log "$(cat /etc/rig/usb-id)" 2>>/var/log/observer.log &
+# The server side's reporters share the port to the build machine, which takes one opener:
+# the observer, and the motherboard, which plays the ATX lines before gadgetd starts.
+exec 4>/dev/virtio-ports/server.log
+observer - "$(cat /etc/rig/usb-id)" >&4 2>>/var/log/observer.log &
+atx-sim - "$G" >&4 2>>/var/log/atx-sim.log &
+exec 4>&-
 
 # The server's serial console: a getty on ttyACM0 whenever the host has one.
 (while :; do

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Packs the VM rig's initramfs: busybox, the kernel modules both sides need (in dependency
-# order), gpio-sim, gadgetd and the observer with the shared libraries they link.
+# order), gpio-sim, gadgetd, the observer and atx-sim with the shared libraries they link.
 # Usage: mkinitramfs.sh KERNEL_DIR BUILD_DIR OUTPUT
 set -euo pipefail
 KDIR=$1 B=$2 OUT=$3
@@ -28,7 +28,7 @@ done
 cp "$KDIR/mod/gpio-sim-oot.ko" "$ROOT/lib/modules/99-gpio-sim-oot.ko"
 
 # Binaries with their shared libraries, at the paths the dynamic loader looks in.
-for bin in "$B/gadgetd" "$B/observer"; do
+for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim"; do
   cp "$bin" "$ROOT/usr/bin/"
   for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
     mkdir -p "$ROOT$(dirname "$lib")"

@@ -6,7 +6,8 @@
  * uevents, then reads sysfs. Another child polls the disk while it holds a medium, as
  * udisks would: the kernel sees an ejection only when the disk is opened.
  *
- * Usage: observer OUTPUT VENDOR:PRODUCT   (OUTPUT is the virtio port to the build machine)
+ * Usage: observer OUTPUT VENDOR:PRODUCT   (OUTPUT is the virtio port to the build machine, or
+ *                                         "-" for standard output: the port takes one opener)
  *        observer --now                   (prints the clock the events are stamped with)
  */
 #include <dirent.h>
@@ -580,7 +581,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: observer OUTPUT VENDOR:PRODUCT | observer --now\n");
 		return 2;
 	}
-	out = fopen(argv[1], "w");
+	out = strcmp(argv[1], "-") == 0 ? stdout : fopen(argv[1], "w");
 	if (out == NULL || setvbuf(out, NULL, _IOFBF, OUT_BUF) != 0) {
 		perror(argv[1]);
 		return 1;
