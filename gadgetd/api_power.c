@@ -2,7 +2,6 @@
 #include "api.h"
 
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,7 +15,7 @@ static double wall_time(double monotonic)
 	clock_gettime(CLOCK_REALTIME, &real);
 	double mono_now = (double)mono.tv_sec + (double)mono.tv_nsec / 1e9;
 	double real_now = (double)real.tv_sec + (double)real.tv_nsec / 1e9;
-	return floor((real_now - (mono_now - monotonic)) * 1000) / 1000;
+	return (double)(long long)((real_now - (mono_now - monotonic)) * 1000) / 1000; /* ms */
 }
 
 static json_t *state_json(struct gd_app *app)
