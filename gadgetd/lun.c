@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,19 +34,6 @@ static const char *errno_text(int e)
 	return strerror(e);
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int attr_path(const char *dir, const char *attr, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, attr);
@@ -60,13 +46,13 @@ static int write_attr(const char *dir, const char *attr, const char *value, char
 {
 	char path[4096 + 64];
 	if (attr_path(dir, attr, path, sizeof(path)) < 0) {
-		set_err(err, errlen, "LUN attribute %s/%s: path too long", dir, attr);
+		snprintf(err, errlen, "LUN attribute %s/%s: path too long", dir, attr);
 		return -ENAMETOOLONG;
 	}
 	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		set_err(err, errlen, "LUN attribute %s: %s", path, errno_text(e));
+		snprintf(err, errlen, "LUN attribute %s: %s", path, errno_text(e));
 		return -e;
 	}
 	size_t len = strlen(value);
@@ -79,11 +65,12 @@ static int write_attr(const char *dir, const char *attr, const char *value, char
 		e = errno;
 	if (e != 0) {
 		if (strcmp(value, "\n") == 0)
-			set_err(err, errlen, "cannot write an empty line to LUN attribute '%s': %s",
-			        attr, errno_text(e));
+			snprintf(err, errlen,
+			         "cannot write an empty line to LUN attribute '%s': %s", attr,
+			         errno_text(e));
 		else
-			set_err(err, errlen, "cannot write '%s' to LUN attribute '%s': %s", value,
-			        attr, errno_text(e));
+			snprintf(err, errlen, "cannot write '%s' to LUN attribute '%s': %s", value,
+			         attr, errno_text(e));
 		return -e;
 	}
 	return 0;
@@ -142,11 +129,11 @@ static int check_dir(const char *dir, char *err, size_t errlen)
 	struct stat st;
 	if (stat(dir, &st) < 0) {
 		int e = errno;
-		set_err(err, errlen, "LUN directory %s: %s", dir, strerror(e));
+		snprintf(err, errlen, "LUN directory %s: %s", dir, strerror(e));
 		return -e;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		set_err(err, errlen, "LUN directory %s: %s", dir, strerror(ENOTDIR));
+		snprintf(err, errlen, "LUN directory %s: %s", dir, strerror(ENOTDIR));
 		return -ENOTDIR;
 	}
 	return 0;
@@ -186,21 +173,21 @@ static int check_size(uint64_t size, enum gd_lun_mode mode, char *err, size_t er
 	char a[32], b[32];
 	if (mode == GD_LUN_CDROM && size > GD_LUN_CDROM_MAX_BYTES) {
 		size_pair(size, GD_LUN_CDROM_MAX_BYTES, a, b, sizeof(a));
-		set_err(err, errlen,
-		        "image is %s, larger than a CD-ROM can address (%s): insert it as a disk",
-		        a, b);
+		snprintf(err, errlen,
+		         "image is %s, larger than a CD-ROM can address (%s): insert it as a disk",
+		         a, b);
 		return -EFBIG;
 	}
 	if (mode == GD_LUN_CDROM && size < CDROM_MIN_BYTES) {
 		size_pair(size, CDROM_MIN_BYTES, a, b, sizeof(a));
-		set_err(err, errlen,
-		        "image is %s, smaller than a CD-ROM's minimum of %s: insert it as a disk",
-		        a, b);
+		snprintf(err, errlen,
+		         "image is %s, smaller than a CD-ROM's minimum of %s: insert it as a disk",
+		         a, b);
 		return -EINVAL;
 	}
 	if (mode == GD_LUN_DISK && size < DISK_MIN_BYTES) {
 		size_pair(size, DISK_MIN_BYTES, a, b, sizeof(a));
-		set_err(err, errlen, "image is %s, smaller than a disk's minimum of %s", a, b);
+		snprintf(err, errlen, "image is %s, smaller than a disk's minimum of %s", a, b);
 		return -EINVAL;
 	}
 	return 0;
@@ -209,15 +196,15 @@ static int check_size(uint64_t size, enum gd_lun_mode mode, char *err, size_t er
 static int check_path(const char *path, char *err, size_t errlen)
 {
 	if (path == NULL || path[0] == '\0') {
-		set_err(err, errlen, "no image path given");
+		snprintf(err, errlen, "no image path given");
 		return -EINVAL;
 	}
 	if (strchr(path, '\n') != NULL) {
-		set_err(err, errlen, "image path contains a newline");
+		snprintf(err, errlen, "image path contains a newline");
 		return -EINVAL;
 	}
 	if (strlen(path) > ATTR_MAX) {
-		set_err(err, errlen, "image path is longer than %d bytes", ATTR_MAX);
+		snprintf(err, errlen, "image path is longer than %d bytes", ATTR_MAX);
 		return -ENAMETOOLONG;
 	}
 	return 0;
@@ -232,8 +219,8 @@ static int eject(const char *dir, bool *forced, char *err, size_t errlen)
 	char why[512];
 	rc = write_attr(dir, "forced_eject", "1", why, sizeof(why));
 	if (rc < 0) {
-		set_err(err, errlen,
-		        "the host has locked the medium in and forcing it out failed: %s", why);
+		snprintf(err, errlen,
+		         "the host has locked the medium in and forcing it out failed: %s", why);
 		return rc;
 	}
 	*forced = true;

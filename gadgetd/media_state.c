@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,32 +21,19 @@
 /* Room for an image name, its NUL included. */
 #define IMAGE_SIZE sizeof(((struct gd_media_state *)NULL)->image)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* An image name is a plain file name in the store: no '/', not "." or "..", no controls. */
 static int check_image(const char *name, size_t len, char *err, size_t errlen)
 {
 	if (len >= IMAGE_SIZE) {
-		set_err(err, errlen, "\"image\" is %zu bytes, longer than the limit of %zu", len,
-		        IMAGE_SIZE - 1);
+		snprintf(err, errlen, "\"image\" is %zu bytes, longer than the limit of %zu", len,
+		         IMAGE_SIZE - 1);
 		return -1;
 	}
 	bool plain = strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && strlen(name) == len;
 	for (size_t i = 0; plain && i < len; i++)
 		plain = name[i] != '/' && (unsigned char)name[i] >= 0x20 && name[i] != 0x7f;
 	if (!plain) {
-		set_err(err, errlen, "\"image\" must be a file name in the image store");
+		snprintf(err, errlen, "\"image\" must be a file name in the image store");
 		return -1;
 	}
 	return 0;
@@ -56,7 +42,7 @@ static int check_image(const char *name, size_t len, char *err, size_t errlen)
 static int parse_image(json_t *v, struct gd_media_state *out, char *err, size_t errlen)
 {
 	if (!json_is_string(v)) {
-		set_err(err, errlen, "\"image\" must be a string");
+		snprintf(err, errlen, "\"image\" must be a string");
 		return -1;
 	}
 	const char *name = json_string_value(v);
@@ -75,7 +61,7 @@ static int parse_mode(json_t *v, struct gd_media_state *out, char *err, size_t e
 	else if (s != NULL && strcmp(s, "disk") == 0 && json_string_length(v) == 4)
 		out->mode = GD_LUN_DISK;
 	else {
-		set_err(err, errlen, "\"mode\" must be \"cdrom\" or \"disk\"");
+		snprintf(err, errlen, "\"mode\" must be \"cdrom\" or \"disk\"");
 		return -1;
 	}
 	return 0;
@@ -84,7 +70,7 @@ static int parse_mode(json_t *v, struct gd_media_state *out, char *err, size_t e
 static int parse_readonly(json_t *v, struct gd_media_state *out, char *err, size_t errlen)
 {
 	if (!json_is_boolean(v)) {
-		set_err(err, errlen, "\"readonly\" must be true or false");
+		snprintf(err, errlen, "\"readonly\" must be true or false");
 		return -1;
 	}
 	out->readonly = json_is_true(v);
@@ -106,18 +92,18 @@ static int parse_object(json_t *root, struct gd_media_state *out, char *err, siz
 		else if (strcmp(key, "readonly") == 0)
 			rc = parse_readonly(v, out, err, errlen);
 		else {
-			set_err(err, errlen, "unknown key \"%s\"", key);
+			snprintf(err, errlen, "unknown key \"%s\"", key);
 			rc = -1;
 		}
 		if (rc < 0)
 			return -1;
 	}
 	if (out->image[0] != '\0' && json_object_get(root, "mode") == NULL) {
-		set_err(err, errlen, "\"mode\" is missing");
+		snprintf(err, errlen, "\"mode\" is missing");
 		return -1;
 	}
 	if (out->image[0] != '\0' && json_object_get(root, "readonly") == NULL) {
-		set_err(err, errlen, "\"readonly\" is missing");
+		snprintf(err, errlen, "\"readonly\" is missing");
 		return -1;
 	}
 	return 0;
@@ -128,21 +114,21 @@ int gd_media_state_parse(const uint8_t *data, size_t len, struct gd_media_state 
 {
 	memset(out, 0, sizeof(*out));
 	if (len == 0) {
-		set_err(err, errlen, "empty file: expected a JSON object");
+		snprintf(err, errlen, "empty file: expected a JSON object");
 		return -1;
 	}
 	json_error_t jerr;
 	json_t *root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		set_err(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line,
-		        jerr.column, jerr.text);
+		snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line,
+		         jerr.column, jerr.text);
 		return -1;
 	}
 	int rc = -1;
 	if (json_is_object(root))
 		rc = parse_object(root, out, err, errlen);
 	else
-		set_err(err, errlen, "expected a JSON object");
+		snprintf(err, errlen, "expected a JSON object");
 	json_decref(root);
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
@@ -185,17 +171,17 @@ int gd_media_state_load(const char *path, struct gd_media_state *out, char *err,
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == -EFBIG) {
-		set_err(err, errlen, "%s: larger than %d bytes, not a media state file", path,
-		        STATE_MAX_BYTES);
+		snprintf(err, errlen, "%s: larger than %d bytes, not a media state file", path,
+		         STATE_MAX_BYTES);
 		return -EINVAL;
 	}
 	if (rc < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(-rc));
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
 	char why[256];
 	if (gd_media_state_parse(buf, len, out, why, sizeof(why)) < 0) {
-		set_err(err, errlen, "%s: %s", path, why);
+		snprintf(err, errlen, "%s: %s", path, why);
 		return -EINVAL;
 	}
 	return 0;
