@@ -7,13 +7,14 @@ UNITDIR    ?= /etc/systemd/system
 DESTDIR    ?=
 B          := build
 
-PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd libcurl libgpiod
+PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd libcurl libgpiod \
+	    libtelnet
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -MMD -MP
 DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_DATADIR='"$(DATADIR)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lwslay -lpthread
 SANITIZE ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRCS     := $(wildcard gadgetd/*.c)
@@ -60,6 +61,12 @@ $(B)/unit/test_media_state: $(B)/asan/media_state.o
 $(B)/unit/test_power: $(B)/asan/power.o $(B)/asan/log.o
 $(B)/unit/test_media: $(B)/asan/media.o $(B)/asan/media_state.o $(B)/asan/lun.o $(B)/asan/jobs.o \
 	$(B)/asan/gadget.o $(B)/asan/log.o $(B)/asan/config.o
+$(B)/unit/test_ring: $(B)/asan/ring.o
+$(B)/unit/test_conslog: $(B)/asan/conslog.o
+$(B)/unit/test_console: $(B)/asan/console.o $(B)/asan/ring.o $(B)/asan/conslog.o $(B)/asan/log.o \
+	$(B)/asan/config.o
+$(B)/unit/test_ws: $(B)/asan/ws.o
+$(B)/unit/test_telnet: $(B)/asan/telnet.o
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(UNIT_CFLAGS) -Igadgetd $(PKG_CFLAGS) -o $@ $< \

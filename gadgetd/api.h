@@ -10,6 +10,8 @@
 
 #include "auth.h"
 #include "config.h"
+#include "console.h"
+#include "console_ws.h"
 #include "gadget.h"
 #include "keyboard.h"
 #include "macros.h"
@@ -24,9 +26,23 @@ struct gd_app {
 	struct gd_keyboard *keyboard; /* NULL when the gadget has no keyboard */
 	struct gd_macros *macros;
 	struct gd_media *media;
-	struct gd_power *power;  /* NULL without ATX lines */
-	bool power_led;          /* the power LED line is wired */
-	struct timespec started; /* CLOCK_MONOTONIC */
+	struct gd_power *power;           /* NULL without ATX lines */
+	bool power_led;                   /* the power LED line is wired */
+	struct gd_console *console;       /* NULL when the gadget has no serial port */
+	struct gd_console_ws *console_ws; /* the console's WebSocket sessions */
+	struct timespec started;          /* CLOCK_MONOTONIC */
+};
+
+/* Called when a connection is handed over after a 101: DONE(DONE_ARG) closes it, once. */
+typedef void (*gd_api_upgrade_done)(void *done_arg);
+
+/* How a handler that answers 101 (a WebSocket) takes the connection over. */
+struct gd_api_upgrade {
+	/* Runs once the 101 is out: 0, or -errno (DONE has not run: the server closes it). */
+	int (*start)(struct gd_app *app, const char *user, uint64_t arg, int sock,
+	             const void *extra, size_t extra_len, gd_api_upgrade_done done, void *done_arg);
+	uint64_t arg;
+	char accept[32]; /* Sec-WebSocket-Accept */
 };
 
 struct gd_api_request {
@@ -39,10 +55,13 @@ struct gd_api_request {
 	void *conn;            /* the server's connection, for gd_api_query() */
 	int reply_fd;          /* a handler may answer 200 with a file instead: fd (taken), size */
 	uint64_t reply_size;
+	struct gd_api_upgrade upgrade; /* for a 101 */
 };
 
 /* The value of query parameter KEY ("?wait=1"), or NULL. */
 const char *gd_api_query(struct gd_api_request *req, const char *key);
+/* Query parameter KEY as a number up to MAX into *OUT: 1, 0 when absent, -1 when not one. */
+int gd_api_query_uint(struct gd_api_request *req, const char *key, uint64_t max, uint64_t *out);
 /* The value of request header NAME, or NULL. */
 const char *gd_api_header(struct gd_api_request *req, const char *name);
 
@@ -110,5 +129,12 @@ unsigned gd_api_media_put(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_media_delete(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_power_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_power_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_console_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_console_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_console_log_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_console_ws_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_console_expect_post(struct gd_api_request *req, json_t **reply);
+/* The console's state for /api/status (a new reference), or JSON null without one. */
+json_t *gd_api_console_status(struct gd_app *app);
 
 #endif

@@ -74,6 +74,15 @@ void gd_config_defaults(struct gd_config *cfg)
 	cfg->reset_ms = 500;
 	cfg->off_timeout_ms = 60000;
 	cfg->cycle_pause_ms = 5000;
+	cfg->console_buffer = 1024 * 1024;
+	cfg->console_log_size = 4 * 1024 * 1024;
+	cfg->console_log_files = 4;
+	cfg->console_write_timeout_ms = 2000;
+	/* The TCP port has no authentication: local use and SSH tunnels only, unless moved. */
+	snprintf(cfg->console_tcp_bind, sizeof(cfg->console_tcp_bind), "127.0.0.1");
+	cfg->console_tcp_port = 2323;
+	cfg->console_telnet = true;
+	cfg->console_tcp_clients = 8;
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/gadgetd");
 	cfg->log_level = GD_LOG_INFO;
 }
@@ -185,6 +194,73 @@ static int set_timeout(void *field, size_t size, const char *value, char *msg, s
 	return set_uint_in(field, value, 100, 3600000, "a duration in milliseconds", msg, msglen);
 }
 
+static int set_port_or_off(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_uint_in(field, value, 0, 65535, "a port number, or 0 for none", msg, msglen);
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static int set_size_in(void *field, const char *value, unsigned long min, unsigned long max,
+                       char *msg, size_t msglen)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(value, &end, 10);
+	unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+	end += shift ? 1 : 0;
+	if (end == value || *end != '\0' || errno || value[0] == '-' || v > (max >> shift) ||
+	    (v << shift) < min) {
+		snprintf(msg, msglen, "'%s' is not a size from %luK to %luM (e.g. 512K, 4M)", value,
+		         min >> 10, max >> 20);
+		return -1;
+	}
+	*(unsigned *)field = (unsigned)(v << shift);
+	return 0;
+}
+
+static int set_buffer_size(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_size_in(field, value, 4096, 256UL << 20, msg, msglen);
+}
+
+static int set_log_size(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_size_in(field, value, 4096, 1024UL << 20, msg, msglen);
+}
+
+static int set_log_files(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_uint_in(field, value, 0, 100, "a number of files", msg, msglen);
+}
+
+static int set_seconds(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_uint_in(field, value, 0, 86400 * 7, "a number of seconds, 0 for never", msg,
+	                   msglen);
+}
+
+static int set_clients(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	return set_uint_in(field, value, 1, 64, "a number of clients", msg, msglen);
+}
+
+static int set_tcp_mode(void *field, size_t size, const char *value, char *msg, size_t msglen)
+{
+	(void)size;
+	if (strcmp(value, "telnet") != 0 && strcmp(value, "raw") != 0) {
+		snprintf(msg, msglen, "'%s' is not a mode (telnet, raw)", value);
+		return -1;
+	}
+	*(bool *)field = strcmp(value, "telnet") == 0;
+	return 0;
+}
+
 static int set_bool(void *field, size_t size, const char *value, char *msg, size_t msglen)
 {
 	(void)size;
@@ -287,6 +363,17 @@ static const struct option options[] = {
     OPT("power", "reset_ms", set_press, reset_ms),
     OPT("power", "off_timeout_ms", set_timeout, off_timeout_ms),
     OPT("power", "cycle_pause_ms", set_timeout, cycle_pause_ms),
+    OPT("console", "tty", set_path, console_tty),
+    OPT("console", "buffer_size", set_buffer_size, console_buffer),
+    OPT("console", "log_size", set_log_size, console_log_size),
+    OPT("console", "log_files", set_log_files, console_log_files),
+    OPT("console", "write_timeout_ms", set_timeout, console_write_timeout_ms),
+    OPT("console", "tcp_bind", set_address, console_tcp_bind),
+    OPT("console", "tcp_port", set_port_or_off, console_tcp_port),
+    OPT("console", "tcp_mode", set_tcp_mode, console_telnet),
+    OPT("console", "banner", set_string, console_banner),
+    OPT("console", "idle_timeout", set_seconds, console_idle_timeout),
+    OPT("console", "tcp_clients", set_clients, console_tcp_clients),
     OPT("daemon", "state_dir", set_path, state_dir),
     OPT("daemon", "log_level", set_log_level, log_level),
 };

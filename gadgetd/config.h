@@ -54,6 +54,18 @@ struct gd_config {
 	unsigned reset_ms;
 	unsigned off_timeout_ms;
 	unsigned cycle_pause_ms;
+	/* [console] */
+	char console_tty[PATH_MAX]; /* empty: the gadget's ACM port */
+	unsigned console_buffer;    /* bytes of recent output kept in memory */
+	unsigned console_log_size;  /* bytes before the log rotates */
+	unsigned console_log_files; /* rotated logs kept */
+	unsigned console_write_timeout_ms;
+	char console_tcp_bind[64];
+	unsigned console_tcp_port; /* 0: no TCP port */
+	bool console_telnet;       /* tcp_mode: telnet, else raw */
+	char console_banner[256];
+	unsigned console_idle_timeout; /* seconds; 0: never */
+	unsigned console_tcp_clients;
 	/* [daemon] */
 	char state_dir[PATH_MAX];
 	int log_level;

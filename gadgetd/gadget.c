@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <usbg/function/hid.h>
 #include <usbg/function/ms.h>
+#include <usbg/function/serial.h>
 #include <usbg/usbg.h>
 
 #include "log.h"
@@ -469,6 +470,17 @@ static void hid_device(usbg_gadget *gadget, char *buf, size_t len)
 	fclose(u);
 }
 
+/* The /dev node of the ACM function: ttyGS and the port number the kernel gave it. */
+static void acm_tty(usbg_gadget *gadget, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	usbg_function *f = usbg_get_function(gadget, USBG_F_ACM, "console");
+	int port;
+	if (f != NULL &&
+	    usbg_f_serial_get_port_num(usbg_to_serial_function(f), &port) == USBG_SUCCESS)
+		snprintf(buf, len, "/dev/ttyGS%d", port);
+}
+
 void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -479,6 +491,7 @@ void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 	info->reused = g->reused;
 	info->functions = g->functions;
 	hid_device(g->gadget, info->hid_device, sizeof(info->hid_device));
+	acm_tty(g->gadget, info->tty, sizeof(info->tty));
 	if (g->functions & GD_FUNC_MASS_STORAGE)
 		snprintf(info->lun_dir, sizeof(info->lun_dir),
 		         "%s/usb_gadget/%s/functions/mass_storage.disk/lun.0", g->configfs,

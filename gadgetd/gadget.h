@@ -23,6 +23,7 @@ struct gd_gadget_info {
 	uint16_t vendor_id;
 	uint16_t product_id;
 	char hid_device[64];            /* /dev/hidgN of the keyboard, empty without one */
+	char tty[64];                   /* /dev/ttyGSN of the serial console, empty without one */
 	char state_path[PATH_MAX + 80]; /* the UDC's sysfs state file */
 	char lun_dir[PATH_MAX + 160];   /* the LUN's configfs directory, empty without one */
 };

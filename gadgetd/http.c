@@ -53,6 +53,11 @@ const struct gd_api_route gd_api_routes[] = {
     ROUTE("DELETE", "/api/media", gd_api_media_delete, GD_BODY_NONE),
     ROUTE("GET", "/api/power", gd_api_power_get, GD_BODY_NONE),
     ROUTE("POST", "/api/power", gd_api_power_post, GD_BODY_JSON),
+    ROUTE("GET", "/api/console", gd_api_console_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/console", gd_api_console_post, GD_BODY_JSON),
+    ROUTE("GET", "/api/console/log", gd_api_console_log_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/console/ws", gd_api_console_ws_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/console/expect", gd_api_console_expect_post, GD_BODY_JSON),
     {NULL, NULL, NULL, GD_BODY_NONE, NULL},
 };
 
@@ -116,6 +121,58 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, struct gd_api_requ
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
 	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A connection handed over after a 101, until its new owner closes it. */
+struct upgraded {
+	struct gd_app *app;
+	struct gd_api_upgrade upgrade;
+	char user[GD_AUTH_NAME_MAX + 1];
+	struct MHD_UpgradeResponseHandle *urh;
+};
+
+static void upgraded_done(void *arg)
+{
+	struct upgraded *u = arg;
+	MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(u);
+}
+
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+                        size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	(void)conn;
+	(void)con_cls;
+	struct upgraded *u = cls;
+	u->urh = urh;
+	int rc = u->upgrade.start(u->app, u->user, u->upgrade.arg, sock, extra, extra_len,
+	                          upgraded_done, u);
+	if (rc < 0) {
+		GD_LOG_ERROR("cannot take over an upgraded connection: %s", strerror(-rc));
+		upgraded_done(u);
+	}
+}
+
+/* The 101 of a WebSocket handshake; the handler's upgrade takes the socket once it is out. */
+static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct gd_api_request *req)
+{
+	struct upgraded *u = calloc(1, sizeof(*u));
+	struct MHD_Response *resp = u ? MHD_create_response_for_upgrade(on_upgraded, u) : NULL;
+	if (resp == NULL) {
+		free(u);
+		return MHD_NO;
+	}
+	u->app = req->app;
+	u->upgrade = req->upgrade;
+	snprintf(u->user, sizeof(u->user), "%s", req->user);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
+	MHD_add_response_header(resp, "Sec-WebSocket-Accept", req->upgrade.accept);
+	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+	MHD_destroy_response(resp);
+	if (ret != MHD_YES)
+		free(u);
 	return ret;
 }
 
@@ -242,6 +299,20 @@ const char *gd_api_query(struct gd_api_request *req, const char *key)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+int gd_api_query_uint(struct gd_api_request *req, const char *key, uint64_t max, uint64_t *out)
+{
+	const char *text = gd_api_query(req, key);
+	if (text == NULL)
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno != 0 || *end != '\0' || text[0] < '0' || text[0] > '9' || v > max)
+		return -1;
+	*out = v;
+	return 1;
+}
+
 const char *gd_api_header(struct gd_api_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
@@ -274,6 +345,10 @@ static enum MHD_Result answer(struct MHD_Connection *conn, struct request_state 
 	if (st->req.reply_fd >= 0 && status == 200) {
 		json_decref(reply);
 		return send_file(conn, &st->req);
+	}
+	if (status == 101 && st->req.upgrade.start) {
+		json_decref(reply);
+		return send_upgrade(conn, &st->req);
 	}
 	return send_json(conn, status, reply);
 }
@@ -471,7 +546,7 @@ int gd_http_start(struct gd_http **out, struct gd_app *app, char *err, size_t er
 	 * others. */
 	http->mhd = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	        MHD_USE_ERROR_LOG,
+	        MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
 	    0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, http,
 	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_UNESCAPE_CALLBACK, unescape, http,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_CONNECTION_LIMIT,

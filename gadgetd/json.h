@@ -14,4 +14,10 @@ json_t *gd_json_parse_object(const char *buf, size_t len, char *err, size_t errl
 /* {"error": {"code": CODE, "message": ...}}, a new reference. */
 json_t *gd_json_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Bytes as a JSON string (a new reference): invalid UTF-8 becomes U+FFFD. A character cut at
+ * the end is left out, so that *USED (the bytes taken) stops before it. NULL without memory.
+ */
+json_t *gd_json_text(const void *data, size_t len, size_t *used);
+
 #endif

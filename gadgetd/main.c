@@ -17,6 +17,9 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "console.h"
+#include "console_tcp.h"
+#include "console_ws.h"
 #include "gadget.h"
 #include "http.h"
 #include "keyboard.h"
@@ -258,6 +261,39 @@ static int open_power(struct gd_app *app, const struct gd_config *cfg, struct gd
 	return gd_power_gpio_watch(*gpio, app->power);
 }
 
+/* The serial console, when the gadget has one: its reader, log, WebSocket and TCP clients. */
+static int open_console(struct gd_app *app, const struct gd_config *cfg,
+                        struct gd_console_tcp **tcp, char *err, size_t errlen)
+{
+	if (!(cfg->functions & GD_FUNC_ACM))
+		return 0;
+	struct gd_gadget_info info;
+	gd_gadget_get_info(app->gadget, &info);
+	const char *tty = cfg->console_tty[0] ? cfg->console_tty : info.tty;
+	if (tty[0] == '\0') {
+		snprintf(err, errlen, "the serial function has no /dev/ttyGS device");
+		return -ENODEV;
+	}
+	char dir[PATH_MAX + 16], log[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%s/console", cfg->state_dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %.400s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	snprintf(log, sizeof(log), "%s/console.log", dir);
+	int rc = gd_console_open(&app->console, cfg, tty, log, err, errlen);
+	if (rc < 0)
+		return rc;
+	app->console_ws = gd_console_ws_new(app->console);
+	if (app->console_ws == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (cfg->console_tcp_port == 0)
+		return 0;
+	return gd_console_tcp_start(tcp, cfg, app->console, err, errlen);
+}
+
 static int run_daemon(const struct gd_config *cfg)
 {
 	sigset_t signals;
@@ -291,11 +327,13 @@ static int run_daemon(const struct gd_config *cfg)
 	int exit_code = 1;
 	struct gd_http *http = NULL;
 	struct gd_power_gpio *gpio = NULL;
+	struct gd_console_tcp *console_tcp = NULL;
 	if (gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
 	    open_keyboard(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_macros(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_media(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_power(&app, cfg, &gpio, err, sizeof(err)) < 0 ||
+	    open_console(&app, cfg, &console_tcp, err, sizeof(err)) < 0 ||
 	    gd_http_start(&http, &app, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 	} else {
@@ -304,7 +342,12 @@ static int run_daemon(const struct gd_config *cfg)
 		exit_code = wait_for_stop(&signals);
 		sd_notify(0, "STOPPING=1");
 	}
+	gd_console_interrupt(app.console); /* requests waiting on output return */
+	gd_console_ws_stop(app.console_ws);
 	gd_http_stop(http);
+	gd_console_ws_free(app.console_ws);
+	gd_console_tcp_stop(console_tcp);
+	gd_console_close(app.console);
 	gd_power_gpio_close(gpio); /* buttons released before anything else goes */
 	gd_power_free(app.power);
 	gd_media_close(app.media);

@@ -8,11 +8,12 @@ WHAT=${1:-all}
 KV=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1 || true)
 PKGS=(gcc make pkg-config libusbgx-dev libconfig-dev libmicrohttpd-dev libjansson-dev
       libinih-dev libcrypt-dev libssl-dev libsystemd-dev libcurl4-openssl-dev
-      libgpiod-dev)
+      libgpiod-dev libwslay-dev libtelnet-dev)
 if [ "$WHAT" = all ]; then
   PKGS+=(clang libevdev-dev libcmocka-dev clang-format clang-tidy cppcheck valgrind
          qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
-         libxkbcommon-dev xkb-data libx11-data e2fsprogs dosfstools mtools)
+         libxkbcommon-dev xkb-data libx11-data e2fsprogs dosfstools mtools
+         python3-websockets socat)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

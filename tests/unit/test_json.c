@@ -73,12 +73,45 @@ static void test_error_body(void **state)
 	json_decref(e);
 }
 
+static void expect_text(const char *in, size_t len, const char *out, size_t used_expected)
+{
+	size_t used = 0;
+	json_t *s = gd_json_text(in, len, &used);
+	assert_non_null(s);
+	assert_int_equal(json_string_length(s), strlen(out));
+	assert_memory_equal(json_string_value(s), out, strlen(out));
+	assert_int_equal(used, used_expected);
+	json_decref(s);
+}
+
+/* Console bytes as JSON text: valid UTF-8 kept, invalid replaced, a cut character held back. */
+static void test_text(void **state)
+{
+	(void)state;
+	expect_text("login: ", 7, "login: ", 7);
+	expect_text("gr\xc3\xbc\xc3\x9f", 6, "gr\xc3\xbc\xc3\x9f", 6);
+	expect_text("a\xff"
+	            "b",
+	            3,
+	            "a\xef\xbf\xbd"
+	            "b",
+	            3);                                                            /* not UTF-8 */
+	expect_text("\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd", 2);                 /* overlong */
+	expect_text("\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 3); /* surrogate */
+	expect_text("ok \xe2\x82", 5, "ok ", 3); /* euro sign, cut */
+	expect_text("\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80", 4);
+	size_t used;
+	json_t *nul = gd_json_text("a\0b", 3, &used);
+	assert_int_equal(json_string_length(nul), 3);
+	assert_memory_equal(json_string_value(nul), "a\0b", 3);
+	json_decref(nul);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_object),
-	    cmocka_unit_test(test_not_an_object),
-	    cmocka_unit_test(test_binary_body),
+	    cmocka_unit_test(test_text),          cmocka_unit_test(test_object),
+	    cmocka_unit_test(test_not_an_object), cmocka_unit_test(test_binary_body),
 	    cmocka_unit_test(test_error_body),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

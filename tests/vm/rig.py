@@ -4,7 +4,8 @@ API port, reads the server side's JSON lines and runs commands in the guest.
 
   python3 tests/vm/rig.py run     boot, print the API URL and credentials, stay up until Ctrl-C
 
-Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_VM_DIR (default build/vm).
+Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_CONSOLE_PORT (the
+console's TCP port on 127.0.0.1, default 2323), GADGETD_VM_DIR (default build/vm).
 """
 import base64
 import fcntl
@@ -64,6 +65,7 @@ class Rig:
         self.dir = os.path.abspath(vm_dir or os.environ.get("GADGETD_VM_DIR") or os.path.join(BUILD, "vm"))
         self.port = int(port or os.environ.get("GADGETD_PORT") or 8080)
         self.url = "http://127.0.0.1:%d" % self.port
+        self.console_port = int(os.environ.get("GADGETD_CONSOLE_PORT") or 2323)
         self.qemu = None
         self.ctl = None
         self.ctl_buf = b""
@@ -135,11 +137,12 @@ class Rig:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise RigError("another rig is running in %s (set GADGETD_VM_DIR for a second one)" % self.dir)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", self.port))
-            except OSError as e:
-                raise RigError("port %d on 127.0.0.1 is busy (%s): set GADGETD_PORT" % (self.port, e.strerror))
+        for port, var in ((self.port, "GADGETD_PORT"), (self.console_port, "GADGETD_CONSOLE_PORT")):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError as e:
+                    raise RigError("port %d on 127.0.0.1 is busy (%s): set %s" % (port, e.strerror, var))
         initrd = self._initrd()
         store, small = self._disks()
         sock = os.path.join(self.dir, "ctl.sock")
@@ -152,7 +155,8 @@ class Rig:
             "-serial", "file:" + self.console_path,
             "-kernel", os.path.join(BUILD, "rig", "vmlinuz"), "-initrd", initrd,
             "-append", "console=ttyS0 quiet panic=-1",
-            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080" % self.port,
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:2323"
+            % (self.port, self.console_port),
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-serial-pci",
             "-chardev", "file,id=log,path=" + self.log_path,
@@ -376,6 +380,7 @@ def main():
         print("  API:          %s/api/status" % rig.url)
         print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
         print("  try:          curl -u $(cat %s) %s/api/status" % (os.path.relpath(os.path.join(rig.dir, "credentials")), rig.url))
+        print("  console:      telnet 127.0.0.1 %d   (or %s/api/console/ws)" % (rig.console_port, rig.url.replace("http", "ws")))
         print("  server side:  %s" % os.path.relpath(rig.log_path))
         print("  image store:  %s (kept across runs)" % os.path.relpath(os.path.join(rig.dir, "store.img")))
         print("Ctrl-C stops the rig.", flush=True)

@@ -1,0 +1,27 @@
+/* console_client: what the TCP and WebSocket clients of the console share: notices and pacing. */
+#include "console_client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+size_t gd_console_notice(char *buf, size_t len, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	int n = snprintf(buf, len, "\r\n[gadgetd: %s]\r\n", text);
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+size_t gd_console_write_notice(char *buf, size_t len, ssize_t rc)
+{
+	if (rc == -ETIMEDOUT)
+		return gd_console_notice(buf, len, "the server is not reading its console");
+	if (rc == -ENOTCONN)
+		return gd_console_notice(buf, len, "the console port is closed; reopening");
+	return gd_console_notice(buf, len, "writing to the console failed: %s", strerror((int)-rc));
+}
