@@ -6,6 +6,8 @@ DATADIR    ?= $(PREFIX)/share/gadgetd
 UNITDIR    ?= /etc/systemd/system
 DESTDIR    ?=
 B          := build
+# Debian's Python, where install-deps.sh puts the modules the tests use.
+PYTHON     ?= /usr/bin/python3
 
 PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd libcurl libgpiod \
 	    libtelnet
@@ -104,13 +106,13 @@ rig: $(B)/rig/initrd.cpio.gz
 unit: $(UNIT_BINS)
 
 test: all unit rig $(B)/xkb-decode
-	tests/run-tests.sh
+	PYTHON=$(PYTHON) tests/run-tests.sh
 
 run: all rig
-	python3 tests/vm/rig.py run
+	$(PYTHON) tests/vm/rig.py run
 
 bench: all rig $(B)/xkb-decode
-	python3 tests/bench.py
+	$(PYTHON) tests/bench.py
 
 # The unit tests again, without sanitizers, under valgrind's memcheck.
 valgrind:

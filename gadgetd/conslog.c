@@ -20,6 +20,7 @@ struct gd_conslog {
 	unsigned keep;
 	bool line_start; /* the next byte starts a line: stamp it */
 	char path[PATH_MAX];
+	char stamp[GD_CONSLOG_STAMP_LEN + 1]; /* formatted once per write: its lines share NOW */
 	uint8_t buf[64 * 1024];
 	size_t used;
 };
@@ -125,7 +126,7 @@ static int flush(struct gd_conslog *log)
 	return 0;
 }
 
-static void stamp(struct gd_conslog *log, const struct timespec *now)
+static void format_stamp(struct gd_conslog *log, const struct timespec *now)
 {
 	struct tm tm;
 	char text[80];
@@ -133,7 +134,12 @@ static void stamp(struct gd_conslog *log, const struct timespec *now)
 	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ", tm.tm_year + 1900,
 	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	         (long)(now->tv_nsec / 1000000));
-	memcpy(log->buf + log->used, text, GD_CONSLOG_STAMP_LEN);
+	memcpy(log->stamp, text, GD_CONSLOG_STAMP_LEN);
+}
+
+static void stamp(struct gd_conslog *log)
+{
+	memcpy(log->buf + log->used, log->stamp, GD_CONSLOG_STAMP_LEN);
 	log->used += GD_CONSLOG_STAMP_LEN;
 }
 
@@ -161,6 +167,7 @@ int gd_conslog_write(struct gd_conslog *log, const void *data, size_t len,
 	}
 	const uint8_t *p = data;
 	int rc = 0;
+	format_stamp(log, now);
 	while (len > 0 && rc == 0) {
 		rc = maybe_rotate(log);
 		if (rc < 0)
@@ -170,7 +177,7 @@ int gd_conslog_write(struct gd_conslog *log, const void *data, size_t len,
 		if (rc < 0)
 			break;
 		if (log->line_start) {
-			stamp(log, now);
+			stamp(log);
 			log->line_start = false;
 		}
 		size_t room = sizeof(log->buf) - log->used;

@@ -17,6 +17,14 @@
   power_press_latency_ms  POST /api/power (made in the guest) -> the simulator sees the button down;
                  reference: a GET /api/status round trip by the same client
   power_led_to_api_ms  the simulated LED changes -> GET /api/power (polled in the guest) reports it
+  console_mib_s_log  the server writes 8 MiB of text to its ttyACM0 -> gadgetd has it all in its
+                 log (guest clock); reference: `cat /dev/ttyGS0 > file` with gadgetd stopped
+  console_mib_s_ws   the same output as a WebSocket client outside the guest receives it
+                 (first byte to last); reference: console_mib_s_log
+  console_cpu_ms_per_mib  gadgetd's CPU time (user+system) per MiB of console output, WebSocket
+                 client attached
+  console_echo_p50_ms, console_echo_p99_ms  one byte sent over the WebSocket -> the server's
+                 shell echoes it back over it, 200 times; reference: GET /api/status round trip
   media_read_vs_file_ratio  the server reading the inserted image (dd of its /dev/sdX), against
                  dd of the image file on the Pi side, caches dropped (1.0 = as fast)
 
@@ -240,6 +248,133 @@ def power_figures(rig):
     }
 
 
+CONSOLE_BYTES = 8 << 20
+# The server's output, staged in a file (timed: cat writing it to ttyACM0, as a kernel or a
+# program writes its console).
+CONSOLE_TEXT = "yes 'console throughput 0123456789 abcdefghijklmnopqrstuvwxyz' | head -c %d > /tmp/out" % CONSOLE_BYTES
+CONSOLE_WRITER = ("stty -F /dev/ttyACM0 -opost; cat /tmp/out > /dev/ttyACM0; echo BENCH-END > /dev/ttyACM0; "
+                  "stty -F /dev/ttyACM0 opost")
+
+
+def cpu_ticks(rig):
+    rc, out = rig.sh("cut -d' ' -f14,15 /proc/$(cat /run/gadgetd.pid)/stat")
+    utime, stime = (int(x) for x in out.split())
+    return utime + stime  # USER_HZ: 100 a second
+
+
+def console_ws_run(rig, auth):
+    """Runs the writer while a WebSocket client reads: (log seconds, ws seconds, cpu ms)."""
+    import asyncio
+    import websockets
+
+    async def run():
+        url = "ws://127.0.0.1:%d/api/console/ws?replay=0" % rig.port
+        async with websockets.connect(url, extra_headers={"Authorization": "Basic " + auth},
+                                      max_size=None) as ws:
+            loop = asyncio.get_running_loop()
+            ticks = cpu_ticks(rig)
+            writer = loop.run_in_executor(None, lambda: rig.sh(
+                "t0=$(observer --now); %s; echo $t0" % CONSOLE_WRITER, timeout=900))
+            got, first = 0, None
+            while got < CONSOLE_BYTES:
+                got += len(await asyncio.wait_for(ws.recv(), 120))
+                first = first or time.time()
+            last = time.time()
+            rc, out = await writer
+            return float(out.split()[-1]), first, last, ticks
+
+    t0, first, last, ticks = asyncio.run(run())
+    # gadgetd has logged it all once expect sees the end mark (it logs before it tells anyone).
+    expect = ("wget -q -O- --header 'Authorization: Basic %s' --header 'Content-Type: application/json' "
+              "--post-data '{\"pattern\":\"^BENCH-END\",\"since\":0,\"timeout\":300}' "
+              "http://127.0.0.1:8080/api/console/expect >/dev/null; observer --now" % auth)
+    rc, out = rig.sh(expect, timeout=600)
+    log_s = float(out.split()[-1]) - t0
+    cpu_ms = (cpu_ticks(rig) - ticks) * 10
+    return log_s, last - first, cpu_ms
+
+
+def console_log_run(rig, auth):
+    """The writer with no client: seconds from its start until gadgetd has logged the end mark."""
+    rc, out = rig.sh("rm -f /var/lib/gadgetd/console/console.log.*; t0=$(observer --now); %s; echo $t0"
+                     % CONSOLE_WRITER, timeout=900)
+    t0 = float(out.split()[-1])
+    rc, out = rig.sh("wget -q -O- --header 'Authorization: Basic %s' --header 'Content-Type: application/json' "
+                     "--post-data '{\"pattern\":\"^BENCH-END\",\"timeout\":300,\"since\":0}' "
+                     "http://127.0.0.1:8080/api/console/expect >/dev/null; observer --now" % auth, timeout=600)
+    return float(out.split()[-1]) - t0
+
+
+def console_ref_run(rig):
+    """The same output read by `cat /dev/ttyGS0 > file`, gadgetd stopped (a shell composes)."""
+    rig.sh("rig-stop")
+    rig.sh("ref-compose up; until [ -c /dev/ttyACM0 ]; do sleep 0.1; done; sleep 1")
+    rc, out = rig.sh("stty -F /dev/ttyGS0 raw -echo; (cat /dev/ttyGS0 > /tmp/ref-console &); sleep 0.5; "
+                     "t0=$(observer --now); %s; "
+                     "until [ $(stat -c %%s /tmp/ref-console) -ge %d ]; do usleep 10000; done; t1=$(observer --now); "
+                     "kill $(pidof cat); rm -f /tmp/ref-console; echo $t0 $t1" % (CONSOLE_WRITER, CONSOLE_BYTES + 10),
+                     timeout=900)
+    t0, t1 = (float(x) for x in out.split()[-2:])
+    rig.sh("ref-compose down; rm -f /tmp/out")
+    rig.sh("rig-start")
+    rig.wait_api(30)
+    return t1 - t0
+
+
+def console_echo(rig, auth, count=200):
+    """Round trips of one byte over the WebSocket through the server's shell (its line editor
+    echoes), and GET /api/status round trips from the same machine."""
+    import asyncio
+    import websockets
+
+    async def run():
+        url = "ws://127.0.0.1:%d/api/console/ws?replay=0" % rig.port
+        async with websockets.connect(url, extra_headers={"Authorization": "Basic " + auth}) as ws:
+            times = []
+            for i in range(count):
+                t = time.time()
+                await ws.send(b"x")
+                got = b""
+                while b"x" not in got:
+                    got += await asyncio.wait_for(ws.recv(), 10)
+                times.append((time.time() - t) * 1000)
+            await ws.send(b"\x03")  # Ctrl-C: the shell drops the line of x's
+            return times
+
+    echo = asyncio.run(run())
+    status = []
+    for _ in range(50):
+        t = time.time()
+        rig.api("GET", "/api/status")
+        status.append((time.time() - t) * 1000)
+    return echo, status
+
+
+def console_figures(rig):
+    user, password = rig.credentials()
+    auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    rig.sh("rig-stop")
+    rig.write_file("/tmp/bench.conf", rig.config("[console]\nlog_size = 64M\nlog_files = 2\n"))
+    rig.sh("rig-start /tmp/bench.conf")
+    rig.wait_api(30)
+    rig.sh("until [ -c /dev/ttyACM0 ]; do sleep 0.1; done; sleep 2; %s" % CONSOLE_TEXT, timeout=300)
+    mib = CONSOLE_BYTES / (1 << 20)
+    log_s = console_log_run(rig, auth)
+    ws_log_s, ws_s, cpu_ms = console_ws_run(rig, auth)
+    echo, status = console_echo(rig, auth)
+    ref_s = console_ref_run(rig)
+    return {
+        "console_mib_s_log": {"value": round(mib / log_s, 2), "unit": "MiB/s"},
+        "console_mib_s_log_ref_cat": {"value": round(mib / ref_s, 2), "unit": "MiB/s"},
+        "console_mib_s_ws": {"value": round(mib / ws_s, 2), "unit": "MiB/s"},
+        "console_mib_s_log_with_ws": {"value": round(mib / ws_log_s, 2), "unit": "MiB/s"},
+        "console_cpu_ms_per_mib": {"value": round(cpu_ms / mib, 1), "unit": "ms/MiB"},
+        "console_echo_p50_ms": {"value": round(percentile(echo, 50), 1), "unit": "ms"},
+        "console_echo_p99_ms": {"value": round(percentile(echo, 99), 1), "unit": "ms"},
+        "console_echo_ref_status_rtt_ms": {"value": round(statistics.median(status), 1), "unit": "ms"},
+    }
+
+
 def main():
     rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
                      fresh_store=True)
@@ -264,6 +399,7 @@ def main():
         keyboard = keyboard_figures(rig)
         media = media_figures(rig)
         power = power_figures(rig)
+        console = console_figures(rig)
     finally:
         rig.shutdown()
 
@@ -283,6 +419,7 @@ def main():
     figures.update(keyboard)
     figures.update(media)
     figures.update(power)
+    figures.update(console)
     merged.update(figures)
     with open(path + ".tmp", "w") as f:
         json.dump(merged, f, indent=2, sort_keys=True)
@@ -320,6 +457,18 @@ def main():
         p["power_press_latency_ms"]["value"] / max(p["power_ref_status_rtt_ms"]["value"], 0.1)))
     print("%-34s %10.1f   (LED edge -> GET /api/power says so; includes 20 ms debounce and the poll)" % (
         "power_led_to_api_ms", p["power_led_to_api_ms"]["value"]))
+    c = console
+    print("%-34s %10.2f %10.2f %8.2f   (MiB/s; reference: cat /dev/ttyGS0 > file)" % (
+        "console_mib_s_log", c["console_mib_s_log"]["value"], c["console_mib_s_log_ref_cat"]["value"],
+        c["console_mib_s_log"]["value"] / c["console_mib_s_log_ref_cat"]["value"]))
+    print("%-34s %10.2f %10.2f %8.2f   (MiB/s; reference: console_mib_s_log)" % (
+        "console_mib_s_ws", c["console_mib_s_ws"]["value"], c["console_mib_s_log"]["value"],
+        c["console_mib_s_ws"]["value"] / c["console_mib_s_log"]["value"]))
+    print("%-34s %10.1f" % ("console_cpu_ms_per_mib", c["console_cpu_ms_per_mib"]["value"]))
+    print("%-34s %10.1f %10.1f %8.2f   (p99 %.1f; reference: GET /api/status round trip)" % (
+        "console_echo_p50_ms", c["console_echo_p50_ms"]["value"], c["console_echo_ref_status_rtt_ms"]["value"],
+        c["console_echo_p50_ms"]["value"] / max(c["console_echo_ref_status_rtt_ms"]["value"], 0.1),
+        c["console_echo_p99_ms"]["value"]))
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
           "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
           "filesystem; media read = dd of the image file on the Pi side")

@@ -37,7 +37,7 @@ check() {
 } | tee "$R/checks.tap"
 
 echo "# e2e: booting the VM rig"
-python3 tests/e2e/run.py | tee "$R/e2e.tap"
+${PYTHON:-/usr/bin/python3} tests/e2e/run.py | tee "$R/e2e.tap"
 [ "${PIPESTATUS[0]}" -eq 0 ] || grep -q '^not ok' "$R/e2e.tap" || echo "not ok - e2e runner failed" >> "$R/e2e.tap"
 
 passed=$(cat "$R"/*.tap | grep -c '^ok')

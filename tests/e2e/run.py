@@ -37,7 +37,8 @@ def main():
     tests = collect(sys.argv[1] if len(sys.argv) > 1 else "")
     print("1..%d" % len(tests), flush=True)
     vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
-    rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True)
+    rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True,
+                     console_port=rigmod.free_port())
     failed = 0
     try:
         t0 = time.time()

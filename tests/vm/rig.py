@@ -59,13 +59,13 @@ class Rig:
     STORE_SIZE = 8 << 30  # the Pi side's image store (/dev/vda at /var/lib/gadgetd), sparse
     SMALL_SIZE = 64 << 20  # a small disk (/dev/vdb at /mnt/small) for "store full" tests
 
-    def __init__(self, vm_dir=None, port=None, fresh_store=False):
+    def __init__(self, vm_dir=None, port=None, fresh_store=False, console_port=None):
         """FRESH_STORE: a new empty image store each boot (tests); otherwise it is kept."""
         self.fresh_store = fresh_store
         self.dir = os.path.abspath(vm_dir or os.environ.get("GADGETD_VM_DIR") or os.path.join(BUILD, "vm"))
         self.port = int(port or os.environ.get("GADGETD_PORT") or 8080)
         self.url = "http://127.0.0.1:%d" % self.port
-        self.console_port = int(os.environ.get("GADGETD_CONSOLE_PORT") or 2323)
+        self.console_port = int(console_port or os.environ.get("GADGETD_CONSOLE_PORT") or 2323)
         self.qemu = None
         self.ctl = None
         self.ctl_buf = b""
