@@ -22,11 +22,11 @@
 
 #define LOG_PREFIX "API: "
 
-#define READ_MAX       (4 * 1024 * 1024) /* bytes one GET returns at most */
-#define WAIT_MAX_S     300               /* for GET ?wait= */
+#define READ_MAX       ((uint64_t)4 << 20) /* bytes one GET returns at most */
+#define WAIT_MAX_S     300                 /* for GET ?wait= */
 #define EXPECT_MAX_S   3600
 #define EXPECT_DEFAULT 30
-#define WS_REPLAY      (64 * 1024)
+#define WS_REPLAY      ((uint64_t)64 << 10)
 
 static unsigned no_console(json_t **reply)
 {
@@ -80,9 +80,10 @@ static unsigned read_reply(struct gd_console *c, uint64_t since, size_t max, boo
 	size_t used = n;
 	json_t *data = b64 ? base64(buf, n) : gd_json_text(buf, n, &used);
 	free(buf);
+	uint64_t next = start + used;
 	*reply = json_pack("{s:o*, s:s, s:I, s:I, s:I}", "data", data, "encoding",
 	                   b64 ? "base64" : "text", "offset", (json_int_t)start, "next",
-	                   (json_int_t)(start + used), "lost", (json_int_t)lost);
+	                   (json_int_t)next, "lost", (json_int_t)lost);
 	return *reply ? 200 : 500;
 }
 

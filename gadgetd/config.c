@@ -240,7 +240,7 @@ static int set_log_files(void *field, size_t size, const char *value, char *msg,
 static int set_seconds(void *field, size_t size, const char *value, char *msg, size_t msglen)
 {
 	(void)size;
-	return set_uint_in(field, value, 0, 86400 * 7, "a number of seconds, 0 for never", msg,
+	return set_uint_in(field, value, 0, 86400UL * 7, "a number of seconds, 0 for never", msg,
 	                   msglen);
 }
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 /* A line longer than this past the size limit is cut by a rotation anyway. */
-#define LONG_LINE_SLACK (64 * 1024)
+#define LONG_LINE_SLACK ((uint64_t)64 << 10)
 
 struct gd_conslog {
 	int fd;

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 /* Console output is queued for a client only while less than this waits to be sent to it. */
-#define GD_CONSOLE_CLIENT_QUEUE (256 * 1024)
+#define GD_CONSOLE_CLIENT_QUEUE ((size_t)256 << 10)
 
 /* A line for the client's terminal, framed so it stands out: "\r\n[gadgetd: TEXT]\r\n". */
 size_t gd_console_notice(char *buf, size_t len, const char *fmt, ...)

@@ -196,6 +196,7 @@ static void *client_main(void *arg)
 	gd_telnet_buf_free(&s.input);
 	gd_telnet_free(s.telnet);
 	gd_console_unsubscribe(s.sub);
+	shutdown(c->fd, SHUT_RDWR); /* the client sees the end now; the fd is closed when reaped */
 	pthread_mutex_lock(&c->server->lock);
 	c->finished = true;
 	pthread_mutex_unlock(&c->server->lock);
@@ -229,7 +230,7 @@ static void reap(struct gd_console_tcp *t, bool all)
 
 static void peer_name(int fd, char *buf, size_t len)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0};
 	socklen_t sl = sizeof(ss);
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;

@@ -20,10 +20,10 @@
 
 #define LOG_PREFIX "CONSOLE-WS: "
 
-#define MAX_MESSAGE   (64 * 1024) /* from the client: typing and pastes */
-#define PING_MS       20000       /* a ping after this long without a frame from the peer */
-#define DEAD_MS       60000       /* then gone after this long */
-#define CLOSE_WAIT_MS 2000        /* for the peer's close frame */
+#define MAX_MESSAGE   ((size_t)64 << 10) /* from the client: typing and pastes */
+#define PING_MS       20000              /* a ping after this long without a frame from the peer */
+#define DEAD_MS       60000              /* then gone after this long */
+#define CLOSE_WAIT_MS 2000               /* for the peer's close frame */
 
 struct session {
 	struct gd_console_ws *owner;
@@ -195,7 +195,7 @@ int gd_console_ws_start(struct gd_console_ws *ws, int sock, const void *extra, s
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setstacksize(&attr, (size_t)256 << 10);
 	pthread_t thread;
 	pthread_mutex_lock(&ws->lock);
 	int rc = ws->stopped ? ESHUTDOWN : pthread_create(&thread, &attr, session_main, s);

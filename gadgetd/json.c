@@ -78,8 +78,9 @@ json_t *gd_json_text(const void *data, size_t len, size_t *used)
 		if (n < 0)
 			break;
 		if (n == 0) {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
+			static const char replacement[3] = {'\xef', '\xbf', '\xbd'}; /* U+FFFD */
+			memcpy(out + o, replacement, sizeof(replacement));
+			o += sizeof(replacement);
 			i++;
 			continue;
 		}
