@@ -117,6 +117,19 @@ static void test_long_line_rotates_anyway(void **state)
 	assert_int_equal(stat(unit_path("long.log.1"), &st), 0);
 }
 
+/* A full disk: each write says so; the log goes on when there is room again. */
+static void test_full_disk(void **state)
+{
+	(void)state;
+	struct gd_conslog *log;
+	char err[256];
+	assert_int_equal(gd_conslog_open(&log, "/dev/full", 1 << 20, 0, err, sizeof(err)), 0);
+	struct timespec t = {0};
+	assert_int_equal(gd_conslog_write(log, "lost\n", 5, &t), -ENOSPC);
+	assert_int_equal(gd_conslog_write(log, "lost too\n", 9, &t), -ENOSPC);
+	gd_conslog_close(log);
+}
+
 static void test_open_error(void **state)
 {
 	(void)state;
@@ -134,6 +147,7 @@ int main(void)
 	    cmocka_unit_test(test_stamps),
 	    cmocka_unit_test(test_rotation_keeps_everything),
 	    cmocka_unit_test(test_long_line_rotates_anyway),
+	    cmocka_unit_test(test_full_disk),
 	    cmocka_unit_test(test_open_error),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
