@@ -39,8 +39,9 @@ typedef void (*gd_api_upgrade_done)(void *done_arg);
 /* How a handler that answers 101 (a WebSocket) takes the connection over. */
 struct gd_api_upgrade {
 	/* Runs once the 101 is out: 0, or -errno (DONE has not run: the server closes it). */
-	int (*start)(struct gd_app *app, const char *user, uint64_t arg, int sock,
+	int (*start)(struct gd_app *app, const char *user, bool read_only, uint64_t arg, int sock,
 	             const void *extra, size_t extra_len, gd_api_upgrade_done done, void *done_arg);
+	bool read_only; /* the user may watch, not type */
 	uint64_t arg;
 	char accept[32]; /* Sec-WebSocket-Accept */
 };
@@ -50,6 +51,7 @@ struct gd_api_request {
 	const char *method;
 	const char *path;
 	const char *user;      /* authenticated user */
+	enum gd_role role;     /* and what it may do */
 	json_t *body;          /* the request's JSON object when the route takes one, else NULL */
 	const char *params[2]; /* the path segments matched by the route's {} */
 	void *conn;            /* the server's connection, for gd_api_query() */
@@ -92,9 +94,10 @@ struct gd_api_stream {
 
 struct gd_api_route {
 	const char *method;
-	const char *path; /* "{}" matches one path segment */
-	gd_api_handler handler;
+	const char *path;  /* "{}" matches one path segment */
+	enum gd_role role; /* the least role that may call it */
 	enum gd_api_body body;
+	gd_api_handler handler;
 	const struct gd_api_stream *stream; /* for GD_BODY_STREAM */
 };
 

@@ -213,12 +213,12 @@ unsigned gd_api_console_log_get(struct gd_api_request *req, json_t **reply)
 	return 200;
 }
 
-static int start_session(struct gd_app *app, const char *user, uint64_t replay, int sock,
-                         const void *extra, size_t extra_len, gd_api_upgrade_done done,
+static int start_session(struct gd_app *app, const char *user, bool read_only, uint64_t replay,
+                         int sock, const void *extra, size_t extra_len, gd_api_upgrade_done done,
                          void *done_arg)
 {
-	return gd_console_ws_start(app->console_ws, sock, extra, extra_len, replay, user, done,
-	                           done_arg);
+	return gd_console_ws_start(app->console_ws, sock, extra, extra_len, replay, user, read_only,
+	                           done, done_arg);
 }
 
 /* Whether the comma-separated header VALUE lists TOKEN (case-insensitively). */
@@ -260,6 +260,7 @@ unsigned gd_api_console_ws_get(struct gd_api_request *req, json_t **reply)
 	if (gd_api_query_uint(req, "replay", req->app->cfg->console_buffer, &replay) < 0)
 		return bad_query(reply, "replay", req->app->cfg->console_buffer);
 	req->upgrade.start = start_session;
+	req->upgrade.read_only = req->role < GD_ROLE_OPERATOR;
 	req->upgrade.arg = replay;
 	*reply = json_null();
 	return 101;

@@ -1,5 +1,5 @@
 /*
- * auth: the users file (name:crypt-hash lines) and HTTP Basic credentials checked against it.
+ * auth: the users file (name:crypt-hash:role lines) and HTTP Basic credentials checked against it.
  * Hashes are crypt(3) strings (yescrypt by default); comparisons take constant time.
  */
 #include "auth.h"
@@ -31,6 +31,7 @@
 struct user {
 	char name[GD_AUTH_NAME_MAX + 1];
 	char *hash;
+	enum gd_role role;
 	/* A verified password is remembered as a keyed MAC so repeated requests skip crypt(3). */
 	unsigned char verified_mac[MAC_LEN];
 	bool verified;
@@ -47,6 +48,21 @@ struct gd_auth {
 };
 
 static char *hash_password(const char *password);
+
+static const char *const role_names[] = {"viewer", "operator", "admin"};
+
+const char *gd_auth_role_name(enum gd_role role)
+{
+	return role_names[role];
+}
+
+int gd_auth_role_parse(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, role_names[i]) == 0)
+			return i;
+	return -1;
+}
 
 int gd_auth_name_valid(const char *name)
 {
@@ -70,7 +86,10 @@ static void free_users(struct user *users, size_t count)
 	free(users);
 }
 
-/* Parses one "name:hash" line into U. Returns 0, 1 for a line to skip, or -1 with MSG. */
+/*
+ * Parses one "name:hash[:role]" line into U (no role: admin, as before roles existed).
+ * Returns 0, 1 for a line to skip, or -1 with MSG.
+ */
 static int parse_line(char *line, struct user *u, char *msg, size_t msglen)
 {
 	line[strcspn(line, "\r\n")] = '\0';
@@ -82,17 +101,30 @@ static int parse_line(char *line, struct user *u, char *msg, size_t msglen)
 		return -1;
 	}
 	*colon = '\0';
-	const char *hash = colon + 1;
+	char *hash = colon + 1;
+	char *role_text = strchr(hash, ':');
+	int role = GD_ROLE_ADMIN;
+	if (role_text != NULL) {
+		*role_text++ = '\0';
+		role = gd_auth_role_parse(role_text);
+	}
 	if (!gd_auth_name_valid(line)) {
 		snprintf(msg, msglen, "invalid user name");
 		return -1;
 	}
-	if (hash[0] != '$' || strchr(hash, ':') != NULL) {
+	if (hash[0] != '$') {
 		snprintf(msg, msglen, "user '%.32s': not a crypt(3) hash (run 'gadgetd passwd')",
 		         line);
 		return -1;
 	}
+	if (role < 0) {
+		snprintf(msg, msglen,
+		         "user '%.32s': unknown role '%.16s' (viewer, operator, admin)", line,
+		         role_text);
+		return -1;
+	}
 	memset(u, 0, sizeof(*u));
+	u->role = (enum gd_role)role;
 	memcpy(u->name, line, strlen(line) + 1);
 	u->hash = strdup(hash);
 	return u->hash ? 0 : -1;
@@ -269,7 +301,7 @@ static bool crypt_matches(const char *password, const char *hash)
 	return ok;
 }
 
-static bool verify(struct gd_auth *auth, const char *name, const char *password)
+static bool verify(struct gd_auth *auth, const char *name, const char *password, enum gd_role *role)
 {
 	struct user *u = NULL;
 	for (size_t i = 0; i < auth->count; i++) {
@@ -294,11 +326,12 @@ static bool verify(struct gd_auth *auth, const char *name, const char *password)
 		ok = true;
 	}
 	OPENSSL_cleanse(mac, sizeof(mac));
+	*role = u->role;
 	return ok;
 }
 
 enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, char *user,
-                                        size_t userlen)
+                                        size_t userlen, enum gd_role *role)
 {
 	if (header == NULL)
 		return GD_AUTH_MISSING;
@@ -307,7 +340,7 @@ enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header
 		return GD_AUTH_MALFORMED;
 	pthread_mutex_lock(&auth->lock);
 	reload_if_changed(auth);
-	bool ok = verify(auth, name, pass);
+	bool ok = verify(auth, name, pass, role);
 	pthread_mutex_unlock(&auth->lock);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	if (!ok)
@@ -316,8 +349,8 @@ enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header
 	return GD_AUTH_OK;
 }
 
-/* Copies the users file at PATH to OUT, leaving out USER's line. */
-static int copy_other_users(const char *path, const char *user, FILE *out)
+/* Copies the users file at PATH to OUT, leaving out USER's line; its role into *ROLE. */
+static int copy_other_users(const char *path, const char *user, FILE *out, int *role)
 {
 	FILE *in = fopen(path, "re");
 	if (in == NULL)
@@ -325,9 +358,15 @@ static int copy_other_users(const char *path, const char *user, FILE *out)
 	char line[1024];
 	size_t ulen = strlen(user);
 	while (fgets(line, sizeof(line), in) != NULL) {
-		if (strncmp(line, user, ulen) == 0 && line[ulen] == ':')
+		if (strncmp(line, user, ulen) != 0 || line[ulen] != ':') {
+			fputs(line, out);
 			continue;
-		fputs(line, out);
+		}
+		char *role_text = strchr(line + ulen + 1, ':');
+		if (*role < 0 && role_text != NULL) {
+			role_text[1 + strcspn(role_text + 1, "\r\n")] = '\0';
+			*role = gd_auth_role_parse(role_text + 1);
+		}
 	}
 	int rc = ferror(in) ? -EIO : 0;
 	fclose(in);
@@ -350,8 +389,8 @@ static char *hash_password(const char *password)
 	return copy;
 }
 
-int gd_auth_set_password(const char *path, const char *user, const char *password, char *err,
-                         size_t errlen)
+int gd_auth_set_password(const char *path, const char *user, const char *password, int role,
+                         char *err, size_t errlen)
 {
 	if (!gd_auth_name_valid(user)) {
 		snprintf(err, errlen, "'%s' is not a valid user name (1-32 of A-Z a-z 0-9 . _ -)",
@@ -373,8 +412,10 @@ int gd_auth_set_password(const char *path, const char *user, const char *passwor
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int rc = out ? 0 : -errno;
 	if (rc == 0)
-		rc = copy_other_users(path, user, out);
-	if (rc == 0 && fprintf(out, "%s:%s\n", user, hash) < 0)
+		rc = copy_other_users(path, user, out, &role);
+	if (rc == 0 &&
+	    fprintf(out, "%s:%s:%s\n", user, hash,
+	            gd_auth_role_name(role < 0 ? GD_ROLE_ADMIN : (enum gd_role)role)) < 0)
 		rc = -EIO;
 	if (rc == 0 && (fflush(out) != 0 || fsync(fileno(out)) != 0))
 		rc = -errno;

@@ -1,5 +1,5 @@
 /*
- * auth: the users file (name:crypt-hash lines) and HTTP Basic credentials checked against it.
+ * auth: the users file (name:crypt-hash:role lines) and HTTP Basic credentials checked against it.
  * Hashes are crypt(3) strings (yescrypt by default); comparisons take constant time.
  */
 #ifndef GD_AUTH_H
@@ -16,6 +16,17 @@ enum gd_auth_result {
 	GD_AUTH_DENIED,    /* unknown user or wrong password */
 };
 
+/* What a user may do, each role including the ones before it. */
+enum gd_role {
+	GD_ROLE_VIEWER,   /* read-only: status, console output, images list */
+	GD_ROLE_OPERATOR, /* keys, media, power, console */
+	GD_ROLE_ADMIN,    /* everything: the gadget itself, users, configuration */
+};
+
+/* "viewer", "operator", "admin"; parsing returns -1 for anything else. */
+const char *gd_auth_role_name(enum gd_role role);
+int gd_auth_role_parse(const char *name);
+
 struct gd_auth;
 
 /*
@@ -29,20 +40,21 @@ size_t gd_auth_user_count(struct gd_auth *auth);
 
 /*
  * Checks an Authorization header value (NULL when absent). On GD_AUTH_OK the
- * user name is copied to USER. Re-reads the users file when it changed on disk.
- * Safe to call from several threads.
+ * user name is copied to USER and its role to *ROLE. Re-reads the users file when it
+ * changed on disk. Safe to call from several threads.
  */
 enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, char *user,
-                                        size_t userlen);
+                                        size_t userlen, enum gd_role *role);
 
 /* Whether NAME is a valid user name: 1-32 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int gd_auth_name_valid(const char *name);
 
 /*
- * Sets USER's password in the users file at PATH (created if missing), replacing
- * the file atomically with mode 0600. Returns 0 or -errno with a message in ERR.
+ * Sets USER's password and ROLE in the users file at PATH (created if missing), replacing
+ * the file atomically with mode 0600. ROLE -1 keeps the user's role (admin for a new user).
+ * Returns 0 or -errno with a message in ERR.
  */
-int gd_auth_set_password(const char *path, const char *user, const char *password, char *err,
-                         size_t errlen);
+int gd_auth_set_password(const char *path, const char *user, const char *password, int role,
+                         char *err, size_t errlen);
 
 #endif

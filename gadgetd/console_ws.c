@@ -31,6 +31,7 @@ struct session {
 	struct gd_console_sub *sub;
 	struct gd_ws *ws;
 	char user[64];
+	bool read_only;
 	uint64_t replay;
 	gd_console_ws_done done;
 	void *done_arg;
@@ -55,10 +56,15 @@ static uint64_t mono_ms(void)
 static void on_message(void *ctx, const uint8_t *data, size_t len)
 {
 	struct session *s = ctx;
+	char note[160];
+	if (s->read_only) {
+		size_t n = gd_console_notice(note, sizeof(note), "%s may watch, not type", s->user);
+		gd_ws_send(s->ws, note, n);
+		return;
+	}
 	ssize_t rc = gd_console_write(s->owner->console, data, len);
 	if (rc >= 0)
 		return;
-	char note[160];
 	size_t n = gd_console_write_notice(note, sizeof(note), rc);
 	gd_ws_send(s->ws, note, n);
 }
@@ -184,12 +190,14 @@ static struct session *session_new(struct gd_console_ws *owner, int sock, const 
 }
 
 int gd_console_ws_start(struct gd_console_ws *ws, int sock, const void *extra, size_t extra_len,
-                        uint64_t replay, const char *user, gd_console_ws_done done, void *arg)
+                        uint64_t replay, const char *user, bool read_only, gd_console_ws_done done,
+                        void *arg)
 {
 	struct session *s = session_new(ws, sock, extra, extra_len, replay);
 	if (s == NULL)
 		return -ENOMEM;
 	snprintf(s->user, sizeof(s->user), "%s", user);
+	s->read_only = read_only;
 	s->done = done;
 	s->done_arg = arg;
 	pthread_attr_t attr;

@@ -17,48 +17,49 @@
 
 #define LOG_PREFIX "HTTP: "
 
-#define ROUTE(method, path, handler, body)                                                         \
+/* ROLE: the least role that may call the route (VIEWER, OPERATOR, ADMIN). */
+#define ROUTE(method, path, role, handler, body)                                                   \
 	{                                                                                          \
-		method, path, handler, body, NULL                                                  \
+		method, path, GD_ROLE_##role, body, handler, NULL                                  \
 	}
-#define STREAM(method, path, ops)                                                                  \
+#define STREAM(method, path, role, ops)                                                            \
 	{                                                                                          \
-		method, path, NULL, GD_BODY_STREAM, &(ops)                                         \
+		method, path, GD_ROLE_##role, GD_BODY_STREAM, NULL, &(ops)                         \
 	}
 
 const struct gd_api_route gd_api_routes[] = {
-    ROUTE("GET", "/api/status", gd_api_status_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/gadget", gd_api_gadget_get, GD_BODY_NONE),
-    ROUTE("POST", "/api/gadget", gd_api_gadget_post, GD_BODY_JSON),
-    ROUTE("POST", "/api/keys", gd_api_keys_post, GD_BODY_JSON),
-    ROUTE("GET", "/api/keyboard", gd_api_keyboard_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/keyboard/layouts", gd_api_keyboard_layouts_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/keyboard/keys", gd_api_keyboard_keys_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/jobs", gd_api_jobs_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/jobs/{}", gd_api_job_get, GD_BODY_NONE),
-    ROUTE("DELETE", "/api/jobs/{}", gd_api_job_delete, GD_BODY_NONE),
-    ROUTE("GET", "/api/macros", gd_api_macros_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/macros/{}", gd_api_macro_get, GD_BODY_NONE),
-    ROUTE("PUT", "/api/macros/{}", gd_api_macro_put, GD_BODY_JSON),
-    ROUTE("DELETE", "/api/macros/{}", gd_api_macro_delete, GD_BODY_NONE),
-    ROUTE("POST", "/api/macros/{}/run", gd_api_macro_run, GD_BODY_OPTIONAL),
-    ROUTE("GET", "/api/images", gd_api_images_get, GD_BODY_NONE),
-    STREAM("POST", "/api/images", gd_api_images_post),
-    ROUTE("GET", "/api/images/{}", gd_api_image_get, GD_BODY_NONE),
-    STREAM("PUT", "/api/images/{}", gd_api_image_put),
-    ROUTE("DELETE", "/api/images/{}", gd_api_image_delete, GD_BODY_NONE),
-    ROUTE("GET", "/api/images/{}/content", gd_api_image_content_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/media", gd_api_media_get, GD_BODY_NONE),
-    ROUTE("PUT", "/api/media", gd_api_media_put, GD_BODY_JSON),
-    ROUTE("DELETE", "/api/media", gd_api_media_delete, GD_BODY_NONE),
-    ROUTE("GET", "/api/power", gd_api_power_get, GD_BODY_NONE),
-    ROUTE("POST", "/api/power", gd_api_power_post, GD_BODY_JSON),
-    ROUTE("GET", "/api/console", gd_api_console_get, GD_BODY_NONE),
-    ROUTE("POST", "/api/console", gd_api_console_post, GD_BODY_JSON),
-    ROUTE("GET", "/api/console/log", gd_api_console_log_get, GD_BODY_NONE),
-    ROUTE("GET", "/api/console/ws", gd_api_console_ws_get, GD_BODY_NONE),
-    ROUTE("POST", "/api/console/expect", gd_api_console_expect_post, GD_BODY_JSON),
-    {NULL, NULL, NULL, GD_BODY_NONE, NULL},
+    ROUTE("GET", "/api/status", VIEWER, gd_api_status_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/gadget", VIEWER, gd_api_gadget_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/gadget", ADMIN, gd_api_gadget_post, GD_BODY_JSON),
+    ROUTE("POST", "/api/keys", OPERATOR, gd_api_keys_post, GD_BODY_JSON),
+    ROUTE("GET", "/api/keyboard", VIEWER, gd_api_keyboard_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/keyboard/layouts", VIEWER, gd_api_keyboard_layouts_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/keyboard/keys", VIEWER, gd_api_keyboard_keys_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/jobs", VIEWER, gd_api_jobs_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/jobs/{}", VIEWER, gd_api_job_get, GD_BODY_NONE),
+    ROUTE("DELETE", "/api/jobs/{}", OPERATOR, gd_api_job_delete, GD_BODY_NONE),
+    ROUTE("GET", "/api/macros", VIEWER, gd_api_macros_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/macros/{}", VIEWER, gd_api_macro_get, GD_BODY_NONE),
+    ROUTE("PUT", "/api/macros/{}", OPERATOR, gd_api_macro_put, GD_BODY_JSON),
+    ROUTE("DELETE", "/api/macros/{}", OPERATOR, gd_api_macro_delete, GD_BODY_NONE),
+    ROUTE("POST", "/api/macros/{}/run", OPERATOR, gd_api_macro_run, GD_BODY_OPTIONAL),
+    ROUTE("GET", "/api/images", VIEWER, gd_api_images_get, GD_BODY_NONE),
+    STREAM("POST", "/api/images", OPERATOR, gd_api_images_post),
+    ROUTE("GET", "/api/images/{}", VIEWER, gd_api_image_get, GD_BODY_NONE),
+    STREAM("PUT", "/api/images/{}", OPERATOR, gd_api_image_put),
+    ROUTE("DELETE", "/api/images/{}", OPERATOR, gd_api_image_delete, GD_BODY_NONE),
+    ROUTE("GET", "/api/images/{}/content", OPERATOR, gd_api_image_content_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/media", VIEWER, gd_api_media_get, GD_BODY_NONE),
+    ROUTE("PUT", "/api/media", OPERATOR, gd_api_media_put, GD_BODY_JSON),
+    ROUTE("DELETE", "/api/media", OPERATOR, gd_api_media_delete, GD_BODY_NONE),
+    ROUTE("GET", "/api/power", VIEWER, gd_api_power_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/power", OPERATOR, gd_api_power_post, GD_BODY_JSON),
+    ROUTE("GET", "/api/console", VIEWER, gd_api_console_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/console", OPERATOR, gd_api_console_post, GD_BODY_JSON),
+    ROUTE("GET", "/api/console/log", VIEWER, gd_api_console_log_get, GD_BODY_NONE),
+    ROUTE("GET", "/api/console/ws", VIEWER, gd_api_console_ws_get, GD_BODY_NONE),
+    ROUTE("POST", "/api/console/expect", VIEWER, gd_api_console_expect_post, GD_BODY_JSON),
+    {NULL, NULL, GD_ROLE_ADMIN, GD_BODY_NONE, NULL, NULL},
 };
 
 struct gd_http {
@@ -69,6 +70,7 @@ struct gd_http {
 /* What one request accumulates between the calls libmicrohttpd makes for it. */
 struct request_state {
 	char user[GD_AUTH_NAME_MAX + 1];
+	enum gd_role role;
 	bool answered; /* a reply was queued: what else arrives is discarded */
 	bool too_large;
 	bool failed; /* a streaming route gave up mid-body: ROUTE_STATUS is the answer */
@@ -146,8 +148,8 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, c
 	(void)con_cls;
 	struct upgraded *u = cls;
 	u->urh = urh;
-	int rc = u->upgrade.start(u->app, u->user, u->upgrade.arg, sock, extra, extra_len,
-	                          upgraded_done, u);
+	int rc = u->upgrade.start(u->app, u->user, u->upgrade.read_only, u->upgrade.arg, sock,
+	                          extra, extra_len, upgraded_done, u);
 	if (rc < 0) {
 		GD_LOG_ERROR("cannot take over an upgraded connection: %s", strerror(-rc));
 		upgraded_done(u);
@@ -199,7 +201,7 @@ static unsigned authenticate(struct gd_http *http, struct MHD_Connection *conn,
 	const char *header =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	enum gd_auth_result res =
-	    gd_auth_check_basic(http->app->auth, header, st->user, sizeof(st->user));
+	    gd_auth_check_basic(http->app->auth, header, st->user, sizeof(st->user), &st->role);
 	if (res == GD_AUTH_OK)
 		return 0;
 	char addr[INET6_ADDRSTRLEN];
@@ -251,6 +253,7 @@ static void find_route(struct gd_http *http, struct MHD_Connection *conn, const 
 	                                  .method = method,
 	                                  .path = url,
 	                                  .user = st->user,
+	                                  .role = st->role,
 	                                  .conn = conn,
 	                                  .reply_fd = -1};
 	for (const struct gd_api_route *r = gd_api_routes; r->path; r++) {
@@ -362,6 +365,15 @@ static enum MHD_Result on_headers(struct gd_http *http, struct MHD_Connection *c
 	if (status != 0)
 		return answer(conn, st, status, reply);
 	find_route(http, conn, method, url, st);
+	if (st->route != NULL && st->role < st->route->role) {
+		GD_LOG_WARN("user '%s' (%s) refused %s %s", st->user, gd_auth_role_name(st->role),
+		            method, url);
+		reply = gd_json_error("forbidden", "user '%s' is a%s %s; %s %s needs %s", st->user,
+		                      st->role == GD_ROLE_OPERATOR ? "n" : "",
+		                      gd_auth_role_name(st->role), method, url,
+		                      gd_auth_role_name(st->route->role));
+		return answer(conn, st, 403, reply);
+	}
 	if (st->route == NULL || st->route->body != GD_BODY_STREAM)
 		return MHD_YES;
 	status = st->route->stream->begin(&st->req, &st->stream, &reply);

@@ -45,13 +45,16 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	        "Usage: gadgetd [--config FILE] [--verbose]\n"
-	        "       gadgetd passwd [--config FILE | --users FILE] USER\n"
+	        "       gadgetd passwd [--config FILE | --users FILE] [--role ROLE] USER\n"
 	        "\n"
 	        "A BMC for computers that have none: presents a USB keyboard, a removable disk\n"
 	        "and a serial console to a server, and serves a JSON API to drive them.\n"
 	        "\n"
 	        "  -c, --config FILE  config file (default %s, if it exists)\n"
 	        "  -u, --users FILE   users file, for 'passwd' (default: from the config)\n"
+	        "  -r, --role ROLE    for 'passwd': viewer (read-only), operator (keys, media,\n"
+	        "                     power, console) or admin (everything); default: the\n"
+	        "                     user's role, admin for a new user\n"
 	        "  -v, --verbose      log debug events too\n"
 	        "  -h, --help         show this help\n"
 	        "  -V, --version      show the version\n"
@@ -68,21 +71,29 @@ struct options {
 	bool verbose;
 	bool passwd;
 	const char *passwd_user;
+	int role; /* -1: keep */
 };
 
 /* Returns -1 to exit 0 (help, version), 0 to go on, 2 for a usage error. */
 static int parse_options(int argc, char **argv, struct options *opt)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'}, {"users", required_argument, NULL, 'u'},
-	    {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"users", required_argument, NULL, 'u'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"role", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "c:u:vhV", longopts, NULL)) != -1) {
+	const char *role = NULL;
+	opt->role = -1;
+	while ((c = getopt_long(argc, argv, "c:u:r:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->config = optarg; break;
 		case 'u': opt->users = optarg; break;
+		case 'r': role = optarg; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': usage(stdout); return -1;
 		case 'V': printf("gadgetd %s\n", GD_VERSION); return -1;
@@ -96,15 +107,21 @@ static int parse_options(int argc, char **argv, struct options *opt)
 			return 2;
 		}
 		opt->passwd_user = argv[optind + 1];
+		opt->role = role ? gd_auth_role_parse(role) : -1;
+		if (role && opt->role < 0) {
+			fprintf(stderr, "gadgetd: unknown role '%s' (viewer, operator, admin)\n",
+			        role);
+			return 2;
+		}
 		return 0;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "gadgetd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
-	if (opt->users != NULL) {
-		fprintf(stderr,
-		        "gadgetd: --users is for 'passwd' (the daemon reads [http] users)\n");
+	if (opt->users != NULL || role != NULL) {
+		fprintf(stderr, "gadgetd: --users and --role are for 'passwd' (the daemon reads "
+		                "[http] users)\n");
 		return 2;
 	}
 	return 0;
@@ -167,7 +184,8 @@ static int run_passwd(const struct options *opt, const struct gd_config *cfg)
 		fprintf(stderr, "gadgetd: no password read\n");
 		return 1;
 	}
-	int rc = gd_auth_set_password(users, opt->passwd_user, password, err, sizeof(err));
+	int rc =
+	    gd_auth_set_password(users, opt->passwd_user, password, opt->role, err, sizeof(err));
 	explicit_bzero(password, sizeof(password));
 	if (rc < 0) {
 		fprintf(stderr, "gadgetd: %s\n", err);

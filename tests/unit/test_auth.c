@@ -20,6 +20,8 @@ static const char *basic(const char *creds, size_t len)
 
 #define BASIC(s) basic(s, strlen(s))
 
+static enum gd_role role; /* what the last check said */
+
 static struct gd_auth *open_users(const char *path)
 {
 	struct gd_auth *auth = NULL;
@@ -33,8 +35,9 @@ static void test_set_password_and_check(void **state)
 	(void)state;
 	const char *path = unit_path("users");
 	char err[256];
-	assert_int_equal(gd_auth_set_password(path, "admin", "s3cret pass", err, sizeof(err)), 0);
-	assert_int_equal(gd_auth_set_password(path, "viewer", "other", err, sizeof(err)), 0);
+	assert_int_equal(gd_auth_set_password(path, "admin", "s3cret pass", -1, err, sizeof(err)),
+	                 0);
+	assert_int_equal(gd_auth_set_password(path, "viewer", "other", -1, err, sizeof(err)), 0);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -42,14 +45,17 @@ static void test_set_password_and_check(void **state)
 	struct gd_auth *auth = open_users(path);
 	assert_int_equal(gd_auth_user_count(auth), 2);
 	char user[64] = "";
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user)),
-	                 GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user), &role),
+	    GD_AUTH_OK);
 	assert_string_equal(user, "admin");
 	/* Again: answered from the verified-password cache, same result. */
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user)),
-	                 GD_AUTH_OK);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("viewer:other"), user, sizeof(user)),
-	                 GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user), &role),
+	    GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("viewer:other"), user, sizeof(user), &role),
+	    GD_AUTH_OK);
 	assert_string_equal(user, "viewer");
 	gd_auth_close(auth);
 }
@@ -59,17 +65,19 @@ static void test_wrong_credentials(void **state)
 	(void)state;
 	const char *path = unit_path("users-wrong");
 	char err[256], user[64] = "untouched";
-	assert_int_equal(gd_auth_set_password(path, "admin", "right", err, sizeof(err)), 0);
+	assert_int_equal(gd_auth_set_password(path, "admin", "right", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:wrong"), user, sizeof(user)),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:wrong"), user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:righ"), user, sizeof(user)),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:righ"), user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:right "), user, sizeof(user)),
-	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("nobody:right"), user, sizeof(user)),
-	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:"), user, sizeof(user)),
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:right "), user, sizeof(user), &role),
+	    GD_AUTH_DENIED);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("nobody:right"), user, sizeof(user), &role),
+	    GD_AUTH_DENIED);
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:"), user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
 	assert_string_equal(user, "untouched");
 	gd_auth_close(auth);
@@ -80,9 +88,10 @@ static void test_missing_and_malformed(void **state)
 	(void)state;
 	const char *path = unit_path("users-malformed");
 	char err[256], user[64];
-	assert_int_equal(gd_auth_set_password(path, "admin", "pw", err, sizeof(err)), 0);
+	assert_int_equal(gd_auth_set_password(path, "admin", "pw", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, NULL, user, sizeof(user)), GD_AUTH_MISSING);
+	assert_int_equal(gd_auth_check_basic(auth, NULL, user, sizeof(user), &role),
+	                 GD_AUTH_MISSING);
 	static const char *const bad[] = {
 	    "",
 	    "Bearer abcdef",
@@ -95,20 +104,23 @@ static void test_missing_and_malformed(void **state)
 	    "Basic YWRtaW4AOnB3", /* NUL inside */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (gd_auth_check_basic(auth, bad[i], user, sizeof(user)) != GD_AUTH_MALFORMED)
+		if (gd_auth_check_basic(auth, bad[i], user, sizeof(user), &role) !=
+		    GD_AUTH_MALFORMED)
 			fail_msg("header \"%s\" was not malformed", bad[i]);
 	}
-	assert_int_equal(gd_auth_check_basic(auth, basic("admin\0:pw", 9), user, sizeof(user)),
-	                 GD_AUTH_MALFORMED);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, basic("admin\0:pw", 9), user, sizeof(user), &role),
+	    GD_AUTH_MALFORMED);
 	char huge[2100] = "Basic ";
 	memset(huge + 6, 'A', sizeof(huge) - 7);
 	huge[sizeof(huge) - 1] = '\0';
-	assert_int_equal(gd_auth_check_basic(auth, huge, user, sizeof(user)), GD_AUTH_MALFORMED);
+	assert_int_equal(gd_auth_check_basic(auth, huge, user, sizeof(user), &role),
+	                 GD_AUTH_MALFORMED);
 	/* The scheme is case-insensitive (RFC 7617). */
 	const char *lower = BASIC("admin:pw");
 	char copy[128];
 	snprintf(copy, sizeof(copy), "basic %s", lower + 6);
-	assert_int_equal(gd_auth_check_basic(auth, copy, user, sizeof(user)), GD_AUTH_OK);
+	assert_int_equal(gd_auth_check_basic(auth, copy, user, sizeof(user), &role), GD_AUTH_OK);
 	gd_auth_close(auth);
 }
 
@@ -117,14 +129,14 @@ static void test_password_change_reloads(void **state)
 	(void)state;
 	const char *path = unit_path("users-reload");
 	char err[256], user[64];
-	assert_int_equal(gd_auth_set_password(path, "admin", "old", err, sizeof(err)), 0);
+	assert_int_equal(gd_auth_set_password(path, "admin", "old", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user)),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user), &role),
 	                 GD_AUTH_OK);
-	assert_int_equal(gd_auth_set_password(path, "admin", "new", err, sizeof(err)), 0);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user)),
+	assert_int_equal(gd_auth_set_password(path, "admin", "new", -1, err, sizeof(err)), 0);
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:new"), user, sizeof(user)),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:new"), user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(gd_auth_user_count(auth), 1); /* replaced, not added */
 	gd_auth_close(auth);
@@ -143,13 +155,59 @@ static void test_bad_users_files(void **state)
 	path = unit_write("users-plain", "admin:plaintext\n");
 	assert_int_equal(gd_auth_open(&auth, path, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, ":1: user 'admin': not a crypt(3) hash"));
-	assert_int_equal(gd_auth_set_password(unit_path("u"), "bad/name", "pw", err, sizeof(err)),
-	                 -EINVAL);
-	assert_int_equal(gd_auth_set_password(unit_path("u"), "admin", "", err, sizeof(err)),
+	assert_int_equal(
+	    gd_auth_set_password(unit_path("u"), "bad/name", "pw", -1, err, sizeof(err)), -EINVAL);
+	assert_int_equal(gd_auth_set_password(unit_path("u"), "admin", "", -1, err, sizeof(err)),
 	                 -EINVAL);
 	assert_int_equal(
-	    gd_auth_set_password("/nonexistent/dir/users", "admin", "pw", err, sizeof(err)),
+	    gd_auth_set_password("/nonexistent/dir/users", "admin", "pw", -1, err, sizeof(err)),
 	    -ENOENT);
+}
+
+static void test_roles(void **state)
+{
+	(void)state;
+	const char *path = unit_path("users-roles");
+	char err[256], user[64];
+	assert_int_equal(gd_auth_set_password(path, "boss", "a", -1, err, sizeof(err)), 0);
+	assert_int_equal(gd_auth_set_password(path, "ops", "b", GD_ROLE_OPERATOR, err, sizeof(err)),
+	                 0);
+	assert_int_equal(gd_auth_set_password(path, "eyes", "c", GD_ROLE_VIEWER, err, sizeof(err)),
+	                 0);
+	/* A new password keeps the role unless one is given. */
+	assert_int_equal(gd_auth_set_password(path, "eyes", "d", -1, err, sizeof(err)), 0);
+	struct gd_auth *auth = open_users(path);
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), user, sizeof(user), &role),
+	                 GD_AUTH_OK);
+	assert_int_equal(role, GD_ROLE_ADMIN);
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("ops:b"), user, sizeof(user), &role),
+	                 GD_AUTH_OK);
+	assert_int_equal(role, GD_ROLE_OPERATOR);
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("eyes:d"), user, sizeof(user), &role),
+	                 GD_AUTH_OK);
+	assert_int_equal(role, GD_ROLE_VIEWER);
+	gd_auth_close(auth);
+	/* A line from before roles is an admin; an unknown role is an error with its line. */
+	char line[512];
+	FILE *f = fopen(path, "r");
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_non_null(strstr(line, ":admin\n"));
+	*strrchr(line, ':') = '\0';
+	strcat(line, "\n");
+	auth = open_users(unit_write("users-legacy", line));
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), user, sizeof(user), &role),
+	                 GD_AUTH_OK);
+	assert_int_equal(role, GD_ROLE_ADMIN);
+	gd_auth_close(auth);
+	line[strlen(line) - 1] = '\0';
+	strcat(line, ":root\n");
+	assert_int_equal(gd_auth_open(&auth, unit_write("users-badrole", line), err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, ":1: user 'boss': unknown role 'root'"));
+	assert_int_equal(gd_auth_role_parse("operator"), GD_ROLE_OPERATOR);
+	assert_int_equal(gd_auth_role_parse("Admin"), -1);
+	assert_string_equal(gd_auth_role_name(GD_ROLE_VIEWER), "viewer");
 }
 
 static void test_name_valid(void **state)
@@ -173,6 +231,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_credentials),
 	    cmocka_unit_test(test_missing_and_malformed),
 	    cmocka_unit_test(test_password_change_reloads),
+	    cmocka_unit_test(test_roles),
 	    cmocka_unit_test(test_bad_users_files),
 	    cmocka_unit_test(test_name_valid),
 	};
