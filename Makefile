@@ -66,7 +66,7 @@ $(B)/unit/test_media: $(B)/asan/media.o $(B)/asan/media_state.o $(B)/asan/lun.o 
 $(B)/unit/test_ring: $(B)/asan/ring.o
 $(B)/unit/test_conslog: $(B)/asan/conslog.o
 $(B)/unit/test_console: $(B)/asan/console.o $(B)/asan/ring.o $(B)/asan/conslog.o $(B)/asan/log.o \
-	$(B)/asan/config.o
+	$(B)/asan/config.o $(B)/asan/console_client.o
 $(B)/unit/test_ws: $(B)/asan/ws.o
 $(B)/unit/test_telnet: $(B)/asan/telnet.o
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all

@@ -85,15 +85,7 @@ static void pull_output(struct session *s)
 {
 	uint8_t buf[16384];
 	while (gd_telnet_output(s->telnet)->len < GD_CONSOLE_CLIENT_QUEUE) {
-		uint64_t lost;
-		size_t n = gd_console_sub_read(s->sub, buf, sizeof(buf), &lost);
-		if (lost) {
-			char note[128];
-			size_t len = gd_console_notice(note, sizeof(note),
-			                               "%llu bytes skipped: the client fell behind",
-			                               (unsigned long long)lost);
-			to_client(s, note, len);
-		}
+		size_t n = gd_console_client_read(s->sub, buf, sizeof(buf));
 		if (n == 0)
 			return;
 		to_client(s, buf, n);

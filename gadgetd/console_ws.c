@@ -74,16 +74,7 @@ static int pull_output(struct session *s)
 {
 	uint8_t buf[16384];
 	while (gd_ws_queued(s->ws) < GD_CONSOLE_CLIENT_QUEUE) {
-		uint64_t lost;
-		size_t n = gd_console_sub_read(s->sub, buf, sizeof(buf), &lost);
-		if (lost) {
-			char note[128];
-			size_t len = gd_console_notice(note, sizeof(note),
-			                               "%llu bytes skipped: the client fell behind",
-			                               (unsigned long long)lost);
-			if (gd_ws_send(s->ws, note, len) < 0)
-				return -1;
-		}
+		size_t n = gd_console_client_read(s->sub, buf, sizeof(buf));
 		if (n == 0)
 			return 0;
 		if (gd_ws_send(s->ws, buf, n) < 0)

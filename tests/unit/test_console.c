@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "console_client.h"
 #include "unit.h"
 
 /* The "server" end of a pty; the console opens the symlink unit_path("tty") to its other end. */
@@ -212,6 +213,35 @@ static void test_hangup_reopens_and_keeps_offsets(void **state)
 	close(master);
 }
 
+/* A client that falls behind the ring gets a notice of the gap, then the output after it. */
+static void test_slow_client_is_told_what_it_missed(void **state)
+{
+	(void)state;
+	int master = open_server();
+	struct gd_config cfg;
+	struct gd_console *c = start(&cfg); /* a 4 KiB ring */
+	struct gd_console_sub *sub = gd_console_subscribe(c, GD_CONSOLE_WS);
+	char chunk[1000];
+	memset(chunk, 'a', sizeof(chunk));
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(write(master, chunk, sizeof(chunk)), sizeof(chunk));
+	server_says(master, "END");
+	char text[64];
+	uint64_t off = 6000;
+	assert_int_equal(read_until(c, &off, text, 3), 3);
+	uint8_t buf[8192];
+	size_t n = gd_console_client_read(sub, buf, sizeof(buf));
+	buf[n] = '\0';
+	const char *note = "\r\n[gadgetd: 1907 bytes skipped: the client fell behind]\r\n";
+	assert_memory_equal(buf, note, strlen(note));
+	assert_int_equal(n, strlen(note) + 4096);
+	assert_memory_equal(buf + n - 3, "END", 3);
+	assert_int_equal(gd_console_client_read(sub, buf, sizeof(buf)), 0);
+	gd_console_unsubscribe(sub);
+	gd_console_close(c);
+	close(master);
+}
+
 static void test_interrupt_wakes_waiters(void **state)
 {
 	(void)state;
@@ -238,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_expect),
 	    cmocka_unit_test(test_expect_after_much_output),
 	    cmocka_unit_test(test_hangup_reopens_and_keeps_offsets),
+	    cmocka_unit_test(test_slow_client_is_told_what_it_missed),
 	    cmocka_unit_test(test_interrupt_wakes_waiters),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
