@@ -224,7 +224,7 @@ static unsigned post_data(void *ctx, const char *data, size_t len, json_t **repl
 			                       "a JSON body is at most %d bytes;"
 			                       " upload images with PUT /api/images/{name}",
 			                       JSON_MAX);
-			return 400;
+			return 413;
 		}
 		memcpy(p->json + p->len, data, len);
 		p->len += len;

@@ -103,6 +103,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Basic realm=\"gadgetd\", charset=\"UTF-8\"");
@@ -121,6 +122,7 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, struct gd_api_requ
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -356,6 +358,14 @@ static enum MHD_Result answer(struct MHD_Connection *conn, struct request_state 
 	return send_json(conn, status, reply);
 }
 
+/* Whether the client announced a body larger than a buffered route takes: refused unread. */
+static bool announced_too_large(struct MHD_Connection *conn)
+{
+	const char *length =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return length != NULL && strtoull(length, NULL, 10) > GD_HTTP_BODY_MAX;
+}
+
 /* First call: authenticate and route before reading a byte of the body. */
 static enum MHD_Result on_headers(struct gd_http *http, struct MHD_Connection *conn,
                                   const char *url, const char *method, struct request_state *st)
@@ -373,6 +383,11 @@ static enum MHD_Result on_headers(struct gd_http *http, struct MHD_Connection *c
 		                      gd_auth_role_name(st->role), method, url,
 		                      gd_auth_role_name(st->route->role));
 		return answer(conn, st, 403, reply);
+	}
+	if (st->route != NULL && st->route->body != GD_BODY_STREAM && announced_too_large(conn)) {
+		reply = gd_json_error("body_too_large", "request body exceeds %zu bytes",
+		                      GD_HTTP_BODY_MAX);
+		return answer(conn, st, 413, reply);
 	}
 	if (st->route == NULL || st->route->body != GD_BODY_STREAM)
 		return MHD_YES;
@@ -419,7 +434,7 @@ static enum MHD_Result on_complete_body(struct MHD_Connection *conn, struct requ
 	} else if (st->too_large) {
 		reply = gd_json_error("body_too_large", "request body exceeds %zu bytes",
 		                      GD_HTTP_BODY_MAX);
-		status = 400;
+		status = 413;
 	} else {
 		status = dispatch(st, &reply);
 	}
