@@ -301,52 +301,78 @@ static bool crypt_matches(const char *password, const char *hash)
 	return ok;
 }
 
-static bool verify(struct gd_auth *auth, const char *name, const char *password, enum gd_role *role)
+static struct user *find_user(struct gd_auth *auth, const char *name)
 {
-	struct user *u = NULL;
 	for (size_t i = 0; i < auth->count; i++) {
 		if (strcmp(auth->users[i].name, name) == 0)
-			u = &auth->users[i];
+			return &auth->users[i];
 	}
-	if (u == NULL) {
+	return NULL;
+}
+
+static enum gd_auth_result verify(struct gd_auth *auth, const char *name, const char *password,
+                                  bool allow_slow, enum gd_role *role)
+{
+	struct user *u = find_user(auth, name);
+	unsigned char mac[MAC_LEN];
+	password_mac(auth, password, mac);
+	bool ok = u != NULL && u->verified && CRYPTO_memcmp(mac, u->verified_mac, MAC_LEN) == 0;
+	enum gd_auth_result res = ok ? GD_AUTH_OK : GD_AUTH_DENIED;
+	if (!ok && !allow_slow) {
+		res = GD_AUTH_THROTTLED;
+	} else if (!ok && u == NULL) {
 		/* Unknown users cost as much as known ones. Made on first use: start-up stays fast.
 		 */
 		if (auth->dummy_hash == NULL)
 			auth->dummy_hash = hash_password("unknown user");
 		if (auth->dummy_hash != NULL)
 			crypt_matches(password, auth->dummy_hash);
-		return false;
-	}
-	unsigned char mac[MAC_LEN];
-	password_mac(auth, password, mac);
-	bool ok = u->verified && CRYPTO_memcmp(mac, u->verified_mac, MAC_LEN) == 0;
-	if (!ok && crypt_matches(password, u->hash)) {
+	} else if (!ok && crypt_matches(password, u->hash)) {
 		memcpy(u->verified_mac, mac, MAC_LEN);
 		u->verified = true;
-		ok = true;
+		res = GD_AUTH_OK;
 	}
 	OPENSSL_cleanse(mac, sizeof(mac));
-	*role = u->role;
-	return ok;
+	if (res == GD_AUTH_OK)
+		*role = u->role;
+	return res;
 }
 
-enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, char *user,
-                                        size_t userlen, enum gd_role *role)
+enum gd_auth_result gd_auth_check_password(struct gd_auth *auth, const char *name,
+                                           const char *password, bool allow_slow,
+                                           enum gd_role *role)
+{
+	pthread_mutex_lock(&auth->lock);
+	reload_if_changed(auth);
+	enum gd_auth_result res = verify(auth, name, password, allow_slow, role);
+	pthread_mutex_unlock(&auth->lock);
+	return res;
+}
+
+enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, bool allow_slow,
+                                        char *user, size_t userlen, enum gd_role *role)
 {
 	if (header == NULL)
 		return GD_AUTH_MISSING;
 	char name[HEADER_MAX], pass[HEADER_MAX];
 	if (decode_basic(header, name, sizeof(name), pass, sizeof(pass)) < 0)
 		return GD_AUTH_MALFORMED;
+	enum gd_auth_result res = gd_auth_check_password(auth, name, pass, allow_slow, role);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	/* The name goes to the log on failure too: only what fits, never the password. */
+	snprintf(user, userlen, "%s", name);
+	return res;
+}
+
+int gd_auth_user_role(struct gd_auth *auth, const char *name, enum gd_role *role)
+{
 	pthread_mutex_lock(&auth->lock);
 	reload_if_changed(auth);
-	bool ok = verify(auth, name, pass, role);
+	const struct user *u = find_user(auth, name);
+	if (u != NULL)
+		*role = u->role;
 	pthread_mutex_unlock(&auth->lock);
-	OPENSSL_cleanse(pass, sizeof(pass));
-	if (!ok)
-		return GD_AUTH_DENIED;
-	snprintf(user, userlen, "%s", name);
-	return GD_AUTH_OK;
+	return u != NULL ? 0 : -ENOENT;
 }
 
 /* Copies the users file at PATH to OUT, leaving out USER's line; its role into *ROLE. */

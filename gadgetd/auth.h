@@ -5,6 +5,7 @@
 #ifndef GD_AUTH_H
 #define GD_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define GD_AUTH_NAME_MAX 32
@@ -14,6 +15,7 @@ enum gd_auth_result {
 	GD_AUTH_MISSING,   /* no Authorization header */
 	GD_AUTH_MALFORMED, /* not "Basic base64(user:password)" */
 	GD_AUTH_DENIED,    /* unknown user or wrong password */
+	GD_AUTH_THROTTLED, /* only a password hash could tell, and hashing was not allowed */
 };
 
 /* What a user may do, each role including the ones before it. */
@@ -39,12 +41,24 @@ void gd_auth_close(struct gd_auth *auth);
 size_t gd_auth_user_count(struct gd_auth *auth);
 
 /*
- * Checks an Authorization header value (NULL when absent). On GD_AUTH_OK the
- * user name is copied to USER and its role to *ROLE. Re-reads the users file when it
- * changed on disk. Safe to call from several threads.
+ * Checks NAME's PASSWORD; on GD_AUTH_OK its role goes to *ROLE. A password verified before
+ * is recognised by a keyed MAC without hashing; any other needs crypt(3), which ALLOW_SLOW
+ * false refuses (GD_AUTH_THROTTLED): a throttled client cannot make the daemon hash.
+ * Re-reads the users file when it changed on disk. Safe to call from several threads.
  */
-enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, char *user,
-                                        size_t userlen, enum gd_role *role);
+enum gd_auth_result gd_auth_check_password(struct gd_auth *auth, const char *name,
+                                           const char *password, bool allow_slow,
+                                           enum gd_role *role);
+
+/*
+ * The same for an Authorization header value (NULL when absent). The user name, when the
+ * header has one, is copied to USER whatever the result (for the log).
+ */
+enum gd_auth_result gd_auth_check_basic(struct gd_auth *auth, const char *header, bool allow_slow,
+                                        char *user, size_t userlen, enum gd_role *role);
+
+/* NAME's current role into *ROLE: 0, or -ENOENT when the user is gone. */
+int gd_auth_user_role(struct gd_auth *auth, const char *name, enum gd_role *role);
 
 /* Whether NAME is a valid user name: 1-32 of [A-Za-z0-9._-], not starting with '.' or '-'. */
 int gd_auth_name_valid(const char *name);

@@ -46,15 +46,15 @@ static void test_set_password_and_check(void **state)
 	assert_int_equal(gd_auth_user_count(auth), 2);
 	char user[64] = "";
 	assert_int_equal(
-	    gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user), &role),
+	    gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), true, user, sizeof(user), &role),
 	    GD_AUTH_OK);
 	assert_string_equal(user, "admin");
 	/* Again: answered from the verified-password cache, same result. */
 	assert_int_equal(
-	    gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), user, sizeof(user), &role),
+	    gd_auth_check_basic(auth, BASIC("admin:s3cret pass"), true, user, sizeof(user), &role),
 	    GD_AUTH_OK);
 	assert_int_equal(
-	    gd_auth_check_basic(auth, BASIC("viewer:other"), user, sizeof(user), &role),
+	    gd_auth_check_basic(auth, BASIC("viewer:other"), true, user, sizeof(user), &role),
 	    GD_AUTH_OK);
 	assert_string_equal(user, "viewer");
 	gd_auth_close(auth);
@@ -67,19 +67,42 @@ static void test_wrong_credentials(void **state)
 	char err[256], user[64] = "untouched";
 	assert_int_equal(gd_auth_set_password(path, "admin", "right", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:wrong"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:wrong"), true, user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:righ"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:righ"), true, user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
 	assert_int_equal(
-	    gd_auth_check_basic(auth, BASIC("admin:right "), user, sizeof(user), &role),
+	    gd_auth_check_basic(auth, BASIC("admin:right "), true, user, sizeof(user), &role),
 	    GD_AUTH_DENIED);
 	assert_int_equal(
-	    gd_auth_check_basic(auth, BASIC("nobody:right"), user, sizeof(user), &role),
+	    gd_auth_check_basic(auth, BASIC("nobody:right"), true, user, sizeof(user), &role),
 	    GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:"), true, user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
-	assert_string_equal(user, "untouched");
+	assert_string_equal(user, "admin"); /* named in the log line, whatever the result */
+	gd_auth_close(auth);
+}
+
+/* A throttled client is answered from the verified-password cache or not at all. */
+static void test_throttled_never_hashes(void **state)
+{
+	(void)state;
+	const char *path = unit_path("users-throttled");
+	char err[256];
+	enum gd_role got = GD_ROLE_VIEWER;
+	assert_int_equal(gd_auth_set_password(path, "admin", "right", -1, err, sizeof(err)), 0);
+	struct gd_auth *auth = open_users(path);
+	assert_int_equal(gd_auth_check_password(auth, "admin", "right", false, &got),
+	                 GD_AUTH_THROTTLED);
+	assert_int_equal(gd_auth_check_password(auth, "admin", "right", true, &got), GD_AUTH_OK);
+	assert_int_equal(got, GD_ROLE_ADMIN);
+	assert_int_equal(gd_auth_check_password(auth, "admin", "right", false, &got), GD_AUTH_OK);
+	assert_int_equal(gd_auth_check_password(auth, "admin", "wrong", false, &got),
+	                 GD_AUTH_THROTTLED);
+	assert_int_equal(gd_auth_check_password(auth, "nobody", "right", false, &got),
+	                 GD_AUTH_THROTTLED);
+	assert_int_equal(gd_auth_user_role(auth, "admin", &got), 0);
+	assert_int_equal(gd_auth_user_role(auth, "nobody", &got), -ENOENT);
 	gd_auth_close(auth);
 }
 
@@ -90,7 +113,7 @@ static void test_missing_and_malformed(void **state)
 	char err[256], user[64];
 	assert_int_equal(gd_auth_set_password(path, "admin", "pw", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, NULL, user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, NULL, true, user, sizeof(user), &role),
 	                 GD_AUTH_MISSING);
 	static const char *const bad[] = {
 	    "",
@@ -104,23 +127,23 @@ static void test_missing_and_malformed(void **state)
 	    "Basic YWRtaW4AOnB3", /* NUL inside */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (gd_auth_check_basic(auth, bad[i], user, sizeof(user), &role) !=
+		if (gd_auth_check_basic(auth, bad[i], true, user, sizeof(user), &role) !=
 		    GD_AUTH_MALFORMED)
 			fail_msg("header \"%s\" was not malformed", bad[i]);
 	}
 	assert_int_equal(
-	    gd_auth_check_basic(auth, basic("admin\0:pw", 9), user, sizeof(user), &role),
+	    gd_auth_check_basic(auth, basic("admin\0:pw", 9), true, user, sizeof(user), &role),
 	    GD_AUTH_MALFORMED);
 	char huge[2100] = "Basic ";
 	memset(huge + 6, 'A', sizeof(huge) - 7);
 	huge[sizeof(huge) - 1] = '\0';
-	assert_int_equal(gd_auth_check_basic(auth, huge, user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, huge, true, user, sizeof(user), &role),
 	                 GD_AUTH_MALFORMED);
 	/* The scheme is case-insensitive (RFC 7617). */
 	const char *lower = BASIC("admin:pw");
 	char copy[128];
 	snprintf(copy, sizeof(copy), "basic %s", lower + 6);
-	assert_int_equal(gd_auth_check_basic(auth, copy, user, sizeof(user), &role), GD_AUTH_OK);
+	assert_int_equal(gd_auth_check_basic(auth, copy, true, user, sizeof(user), &role), GD_AUTH_OK);
 	gd_auth_close(auth);
 }
 
@@ -131,12 +154,12 @@ static void test_password_change_reloads(void **state)
 	char err[256], user[64];
 	assert_int_equal(gd_auth_set_password(path, "admin", "old", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), true, user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(gd_auth_set_password(path, "admin", "new", -1, err, sizeof(err)), 0);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), true, user, sizeof(user), &role),
 	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:new"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:new"), true, user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(gd_auth_user_count(auth), 1); /* replaced, not added */
 	gd_auth_close(auth);
@@ -177,13 +200,13 @@ static void test_roles(void **state)
 	/* A new password keeps the role unless one is given. */
 	assert_int_equal(gd_auth_set_password(path, "eyes", "d", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), true, user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_ADMIN);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("ops:b"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("ops:b"), true, user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_OPERATOR);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("eyes:d"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("eyes:d"), true, user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_VIEWER);
 	gd_auth_close(auth);
@@ -196,7 +219,7 @@ static void test_roles(void **state)
 	*strrchr(line, ':') = '\0';
 	strcat(line, "\n");
 	auth = open_users(unit_write("users-legacy", line));
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), user, sizeof(user), &role),
+	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), true, user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_ADMIN);
 	gd_auth_close(auth);
@@ -229,6 +252,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_set_password_and_check),
 	    cmocka_unit_test(test_wrong_credentials),
+	    cmocka_unit_test(test_throttled_never_hashes),
 	    cmocka_unit_test(test_missing_and_malformed),
 	    cmocka_unit_test(test_password_change_reloads),
 	    cmocka_unit_test(test_roles),

@@ -1,0 +1,138 @@
+/*
+ * session: browser sessions after POST /api/login: a random cookie secret (only its digest is
+ * kept), the CSRF token that goes with it, idle and absolute expiry.
+ */
+#include "session.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct session {
+	unsigned char digest[GD_SECRET_DIGEST];
+	char user[GD_AUTH_NAME_MAX + 1];
+	char csrf[GD_SESSION_CSRF_LEN + 1];
+	uint64_t created_ms;
+	uint64_t used_ms;
+	bool live;
+};
+
+struct gd_sessions {
+	pthread_mutex_t lock;
+	uint64_t idle_ms, lifetime_ms;
+	unsigned max;
+	struct session *table;
+};
+
+struct gd_sessions *gd_sessions_new(unsigned max, uint64_t idle_ms, uint64_t lifetime_ms)
+{
+	struct gd_sessions *s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->table = calloc(max ? max : 1, sizeof(*s->table))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	s->max = max ? max : 1;
+	s->idle_ms = idle_ms;
+	s->lifetime_ms = lifetime_ms;
+	return s;
+}
+
+void gd_sessions_free(struct gd_sessions *s)
+{
+	if (s == NULL)
+		return;
+	OPENSSL_cleanse(s->table, s->max * sizeof(*s->table));
+	free(s->table);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+static bool alive(const struct gd_sessions *s, const struct session *e, uint64_t now_ms)
+{
+	return e->live && now_ms - e->used_ms < s->idle_ms && now_ms - e->created_ms < s->lifetime_ms;
+}
+
+int gd_sessions_create(struct gd_sessions *s, const char *user, uint64_t now_ms,
+                       char secret[GD_SECRET_TEXT + 1], char csrf[GD_SESSION_CSRF_LEN + 1])
+{
+	int rc = gd_secret_new(secret);
+	if (rc == 0)
+		rc = gd_secret_hex(csrf, GD_SESSION_CSRF_LEN / 2);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&s->lock);
+	struct session *slot = &s->table[0];
+	for (unsigned i = 0; i < s->max; i++) {
+		struct session *e = &s->table[i];
+		if (!alive(s, e, now_ms)) {
+			slot = e;
+			break;
+		}
+		if (e->used_ms < slot->used_ms)
+			slot = e;
+	}
+	memset(slot, 0, sizeof(*slot));
+	gd_secret_digest(secret, slot->digest);
+	snprintf(slot->user, sizeof(slot->user), "%s", user);
+	memcpy(slot->csrf, csrf, sizeof(slot->csrf));
+	slot->created_ms = slot->used_ms = now_ms;
+	slot->live = true;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* The live entry of SECRET, or NULL. Caller holds the lock. */
+static struct session *lookup(struct gd_sessions *s, const char *secret)
+{
+	unsigned char digest[GD_SECRET_DIGEST];
+	gd_secret_digest(secret, digest);
+	struct session *found = NULL;
+	for (unsigned i = 0; i < s->max; i++) {
+		if (s->table[i].live && gd_secret_digest_equal(s->table[i].digest, digest))
+			found = &s->table[i];
+	}
+	return found;
+}
+
+int gd_sessions_find(struct gd_sessions *s, const char *secret, uint64_t now_ms, char *user,
+                     size_t userlen, char csrf[GD_SESSION_CSRF_LEN + 1])
+{
+	pthread_mutex_lock(&s->lock);
+	struct session *e = lookup(s, secret);
+	int rc = -ENOENT;
+	if (e != NULL && alive(s, e, now_ms)) {
+		e->used_ms = now_ms;
+		snprintf(user, userlen, "%s", e->user);
+		memcpy(csrf, e->csrf, GD_SESSION_CSRF_LEN + 1);
+		rc = 0;
+	} else if (e != NULL) {
+		memset(e, 0, sizeof(*e)); /* expired: gone for good, even if the clock were reset */
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int gd_sessions_revoke(struct gd_sessions *s, const char *secret)
+{
+	pthread_mutex_lock(&s->lock);
+	struct session *e = lookup(s, secret);
+	if (e != NULL)
+		memset(e, 0, sizeof(*e));
+	pthread_mutex_unlock(&s->lock);
+	return e != NULL ? 0 : -ENOENT;
+}
+
+unsigned gd_sessions_count(struct gd_sessions *s, uint64_t now_ms)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->max; i++)
+		n += alive(s, &s->table[i], now_ms);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
