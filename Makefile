@@ -25,7 +25,8 @@ ASAN_OBJS := $(SRCS:gadgetd/%.c=$(B)/asan/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
-.PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps
+.PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps \
+	fuzz fuzz-build
 all: $(B)/gadgetd
 
 # Build dependencies only (what a Pi needs); the rig and the tests need the rest.
@@ -69,6 +70,11 @@ $(B)/unit/test_console: $(B)/asan/console.o $(B)/asan/ring.o $(B)/asan/conslog.o
 	$(B)/asan/config.o $(B)/asan/console_client.o
 $(B)/unit/test_ws: $(B)/asan/ws.o
 $(B)/unit/test_telnet: $(B)/asan/telnet.o
+$(B)/unit/test_tls: $(B)/asan/tls.o $(B)/asan/log.o
+$(B)/unit/test_throttle: $(B)/asan/throttle.o
+$(B)/unit/test_conns: $(B)/asan/conns.o $(B)/asan/log.o
+$(B)/unit/test_session: $(B)/asan/session.o $(B)/asan/secret.o
+$(B)/unit/test_token: $(B)/asan/token.o $(B)/asan/secret.o $(B)/asan/json.o $(B)/asan/auth.o $(B)/asan/log.o
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(UNIT_CFLAGS) -Igadgetd $(PKG_CFLAGS) -o $@ $< \
@@ -122,14 +128,58 @@ valgrind:
 			$$t >/dev/null || { echo "valgrind: $$t failed"; exit 1; }; \
 	done; echo "valgrind: all unit tests clean"
 
+# libFuzzer harnesses (tests/fuzz/fuzz_NAME.c), each linked with only the objects it needs, built
+# with clang's -fsanitize=fuzzer plus ASan and UBSan under $(B)/fuzz/. `make fuzz` replays
+# tests/fuzz/regressions/NAME/, then fuzzes each harness FUZZ_TIME seconds on a copy of
+# tests/fuzz/corpus/NAME kept in $(B)/fuzz/corpus/ (FUZZ_PARALLEL at once; FUZZ_FLAGS: more
+# libFuzzer options). It fails when a harness finds a crash, a leak or a timeout.
+FUZZ_CC       ?= clang
+FUZZ_TIME     ?= 60
+FUZZ_PARALLEL ?= $(shell nproc 2>/dev/null || echo 1)
+FUZZ_CFLAGS   ?= -O1 -g -fno-omit-frame-pointer
+FUZZ_SANITIZE ?= address,undefined
+FUZZ_FLAGS    ?=
+FUZZ_NAMES    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS     := $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+FUZZ_OBJ      := $(B)/fuzz/obj
+
+$(FUZZ_OBJ)/%.o: gadgetd/%.c | $(B)/.deps-all
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SANITIZE) \
+		-fno-sanitize-recover=all $(DEFS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/fuzz/fuzz_config: $(FUZZ_OBJ)/config.o $(FUZZ_OBJ)/log.o
+$(B)/fuzz/fuzz_macro: $(FUZZ_OBJ)/macro.o $(FUZZ_OBJ)/keymap.o $(FUZZ_OBJ)/layout.o
+$(B)/fuzz/fuzz_layout: $(FUZZ_OBJ)/layout.o $(FUZZ_OBJ)/keymap.o $(FUZZ_OBJ)/macro.o
+$(B)/fuzz/fuzz_json: $(addprefix $(FUZZ_OBJ)/,api_gadget.o api_keys.o api_macros.o api_media.o \
+	api_power.o api_console.o api_images.o json.o macros.o macro.o keymap.o layout.o media.o \
+	media_state.o lun.o jobs.o power.o ws.o log.o config.o)
+$(B)/fuzz/fuzz_json: FUZZ_LIBS = -Wl,--wrap=gd_media_download
+$(B)/fuzz/fuzz_media_name: $(addprefix $(FUZZ_OBJ)/,media.o media_state.o lun.o jobs.o gadget.o log.o)
+$(B)/fuzz/fuzz_ws: $(FUZZ_OBJ)/ws.o
+$(B)/fuzz/fuzz_telnet: $(FUZZ_OBJ)/telnet.o
+$(B)/fuzz/fuzz_auth: $(FUZZ_OBJ)/auth.o $(FUZZ_OBJ)/log.o
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h | $(B)/.deps-all
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SANITIZE) -fno-sanitize-recover=all \
+		$(DEFS) -DGD_KEYMAPS_DIR='"$(CURDIR)/keymaps"' -Igadgetd $(PKG_CFLAGS) -o $@ $< \
+		$(filter %.o,$^) $(PKG_LIBS) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(B)/fuzz $(FUZZ_TIME) $(FUZZ_PARALLEL) $(FUZZ_NAMES)
+
 lint: | $(B)/.deps-all
-	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c
+	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c \
+		tests/fuzz/*.c tests/fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tools
 	clang-tidy --quiet gadgetd/*.c -- $(BASE) $(DEFS) $(PKG_CFLAGS)
 
 format:
-	clang-format -i gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c
+	clang-format -i gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c \
+		tests/fuzz/*.c tests/fuzz/*.h
 
 install: $(B)/gadgetd
 	install -D -m 0755 $(B)/gadgetd $(DESTDIR)$(PREFIX)/bin/gadgetd
@@ -144,9 +194,9 @@ install: $(B)/gadgetd
 
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/rig $(B)/test-results \
-		$(B)/gen-keymaps $(B)/xkb-decode $(B)/clang $(B)/valgrind
+		$(B)/gen-keymaps $(B)/xkb-decode $(B)/clang $(B)/valgrind $(B)/fuzz
 
 distclean:
 	rm -rf $(B)
 
--include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(wildcard $(B)/fuzz/obj/*.d $(B)/fuzz/*.d)

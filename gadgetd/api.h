@@ -17,8 +17,17 @@
 #include "macros.h"
 #include "media.h"
 #include "power.h"
+#include "session.h"
+#include "throttle.h"
+#include "tls.h"
+#include "token.h"
+
+/* A requester's name in logs and jobs: a user, or "token:" and a token's name. */
+#define GD_API_USER_MAX 48
 
 /* The modules a handler may use; owned by main.c, alive while the server runs. */
+struct gd_http;
+
 struct gd_app {
 	const struct gd_config *cfg;
 	struct gd_gadget *gadget;
@@ -30,6 +39,11 @@ struct gd_app {
 	bool power_led;                   /* the power LED line is wired */
 	struct gd_console *console;       /* NULL when the gadget has no serial port */
 	struct gd_console_ws *console_ws; /* the console's WebSocket sessions */
+	struct gd_sessions *sessions;     /* browser logins */
+	struct gd_tokens *tokens;         /* API tokens */
+	struct gd_throttle *throttle;     /* failed logins per client address */
+	struct gd_http *http;             /* the servers, once started */
+	char tls_fingerprint[GD_TLS_FINGERPRINT_SIZE]; /* of the HTTPS certificate, or empty */
 	struct timespec started;          /* CLOCK_MONOTONIC */
 };
 
@@ -46,12 +60,27 @@ struct gd_api_upgrade {
 	char accept[32]; /* Sec-WebSocket-Accept */
 };
 
+/* How a request proved who it is. */
+enum gd_api_via {
+	GD_VIA_NONE,    /* a public route */
+	GD_VIA_BASIC,   /* HTTP Basic: user and password */
+	GD_VIA_SESSION, /* the session cookie of a browser login: state changes need the CSRF token */
+	GD_VIA_BEARER,  /* Authorization: Bearer with a session secret or an API token */
+};
+
 struct gd_api_request {
 	struct gd_app *app;
 	const char *method;
 	const char *path;
 	const char *user;      /* authenticated user */
 	enum gd_role role;     /* and what it may do */
+	enum gd_api_via via;
+	const char *session;   /* the session secret when it came with one, else NULL */
+	const char *csrf;      /* that session's CSRF token */
+	const void *client;    /* the client's struct sockaddr */
+	bool tls;              /* it came over HTTPS */
+	char set_cookie[192];  /* a handler's Set-Cookie, when not empty */
+	unsigned retry_after;  /* seconds, for a 429 or 503 */
 	json_t *body;          /* the request's JSON object when the route takes one, else NULL */
 	const char *params[2]; /* the path segments matched by the route's {} */
 	void *conn;            /* the server's connection, for gd_api_query() */
@@ -99,7 +128,27 @@ struct gd_api_route {
 	enum gd_api_body body;
 	gd_api_handler handler;
 	const struct gd_api_stream *stream; /* for GD_BODY_STREAM */
+	bool public;                        /* no credentials needed (logging in) */
 };
+
+/*
+ * Checks NAME's PASSWORD for REQ's client: a password verified before is recognised at once;
+ * any other is hashed only when the client's address is not made to wait after failures
+ * (else GD_AUTH_THROTTLED).
+ */
+enum gd_auth_result gd_api_check_password(struct gd_api_request *req, const char *name,
+                                          const char *password, enum gd_role *role);
+
+/*
+ * The reply to credentials that failed (RES is not GD_AUTH_OK): 401, after a wait that grows
+ * with the client's failures, or 429 when it must wait before trying again. Logs it with the
+ * client's address and USER (may be empty).
+ */
+unsigned gd_api_auth_failed(struct gd_api_request *req, enum gd_auth_result res, const char *user,
+                            json_t **reply);
+
+/* The session cookie's Set-Cookie value for SECRET (NULL: one that clears it) into REQ. */
+void gd_api_set_session_cookie(struct gd_api_request *req, const char *secret);
 
 extern const struct gd_api_route gd_api_routes[];
 
@@ -137,6 +186,12 @@ unsigned gd_api_console_post(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_console_log_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_console_ws_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_console_expect_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_login_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_logout_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_session_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_tokens_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_tokens_post(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_token_delete(struct gd_api_request *req, json_t **reply);
 /* The console's state for /api/status (a new reference), or JSON null without one. */
 json_t *gd_api_console_status(struct gd_app *app);
 

@@ -27,6 +27,9 @@
 #define EXPECT_MAX_S   3600
 #define EXPECT_DEFAULT 30
 #define WS_REPLAY      ((uint64_t)64 << 10)
+#define PATTERN_MAX    1024  /* bytes of an expect pattern */
+#define PATTERN_GROUPS 64    /* its '(' */
+#define PATTERN_COST   50000 /* its length times the counts of its intervals */
 
 static unsigned no_console(json_t **reply)
 {
@@ -99,8 +102,11 @@ unsigned gd_api_console_get(struct gd_api_request *req, json_t **reply)
 		return bad_query(reply, "since", UINT64_MAX >> 1);
 	if (gd_api_query_uint(req, "wait", WAIT_MAX_S, &wait) < 0)
 		return bad_query(reply, "wait", WAIT_MAX_S);
-	if (gd_api_query_uint(req, "max", READ_MAX, &max) < 0)
-		return bad_query(reply, "max", READ_MAX);
+	if (gd_api_query_uint(req, "max", READ_MAX, &max) < 0 || max == 0) {
+		*reply = gd_json_error("bad_request", "'max' must be a number from 1 to %llu",
+		                       (unsigned long long)READ_MAX);
+		return 400;
+	}
 	const char *enc = gd_api_query(req, "encoding");
 	if (enc && strcmp(enc, "text") != 0 && strcmp(enc, "base64") != 0) {
 		*reply = gd_json_error("bad_request", "'encoding' is text or base64");
@@ -157,18 +163,14 @@ unsigned gd_api_console_post(struct gd_api_request *req, json_t **reply)
 	struct gd_console *c = req->app->console;
 	if (c == NULL)
 		return no_console(reply);
-	json_error_t jerr;
-	const char *data;
-	size_t len;
-	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s:s%}", "data", &data, &len) < 0) {
-		*reply =
-		    gd_json_error("bad_request", "%s (expected {\"data\": \"text\"})", jerr.text);
+	const char *data = NULL;
+	const struct gd_json_field fields[] = {{"data", GD_JSON_STRING, true, 1, 0, &data}};
+	char err[256];
+	if (gd_json_fields(req->body, fields, 1, err, sizeof(err)) < 0) {
+		*reply = gd_json_error("bad_request", "%s (expected {\"data\": \"text\"})", err);
 		return 400;
 	}
-	if (len == 0) {
-		*reply = gd_json_error("bad_request", "'data' is empty");
-		return 400;
-	}
+	size_t len = json_string_length(json_object_get(req->body, "data"));
 	if (!host_present(req->app)) {
 		*reply = gd_json_error(
 		    "host_offline", "the server has not enumerated the gadget (off, or unplugged)");
@@ -266,6 +268,34 @@ unsigned gd_api_console_ws_get(struct gd_api_request *req, json_t **reply)
 	return 101;
 }
 
+/*
+ * Whether glibc's regcomp() compiles PATTERN in bounded stack, time and memory: it recurses once
+ * per group (some thousands overflow the stack) and copies what an interval repeats once per
+ * count ("((a{255}){255}){255}" takes seconds and gigabytes). Conservative: every '(' and every
+ * interval counts, even inside a bracket expression, as if all were nested.
+ */
+static bool pattern_bounded(const char *pattern)
+{
+	double cost = (double)strlen(pattern);
+	unsigned groups = 0;
+	for (const char *p = pattern; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			p++;
+		} else if (*p == '(') {
+			groups++;
+		} else if (*p == '{') {
+			char *end;
+			unsigned long n = strtoul(p + 1, &end, 10);
+			if (*end == ',' && end[1] >= '0' && end[1] <= '9')
+				n = strtoul(end + 1, NULL, 10); /* {m,n}: n copies */
+			else if (*end == ',')
+				n++; /* {m,}: m copies and a star */
+			cost *= n > 1 ? (double)n : 1;
+		}
+	}
+	return groups <= PATTERN_GROUPS && cost <= PATTERN_COST;
+}
+
 unsigned gd_api_console_expect_post(struct gd_api_request *req, json_t **reply)
 {
 	struct gd_console *c = req->app->console;
@@ -273,22 +303,26 @@ unsigned gd_api_console_expect_post(struct gd_api_request *req, json_t **reply)
 		return no_console(reply);
 	struct gd_console_status st;
 	gd_console_get_status(c, &st);
-	const char *pattern;
+	const char *pattern = NULL;
 	json_int_t timeout = EXPECT_DEFAULT, since = (json_int_t)st.next;
-	json_error_t jerr;
-	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s:s, s?I, s?I}", "pattern", &pattern,
-	                   "timeout", &timeout, "since", &since) < 0) {
-		*reply =
-		    gd_json_error("bad_request",
-		                  "%s (expected {\"pattern\": \"regex\", \"timeout\": seconds, "
-		                  "\"since\": offset})",
-		                  jerr.text);
+	const struct gd_json_field fields[] = {
+	    {"pattern", GD_JSON_STRING, true, 0, PATTERN_MAX, &pattern},
+	    {"timeout", GD_JSON_INTEGER, false, 0, EXPECT_MAX_S, &timeout},
+	    {"since", GD_JSON_INTEGER, false, 0, (json_int_t)st.next, &since},
+	};
+	char err[256];
+	if (gd_json_fields(req->body, fields, 3, err, sizeof(err)) < 0) {
+		*reply = gd_json_error("bad_request",
+		                       "%s (expected {\"pattern\": \"regex\", \"timeout\": "
+		                       "seconds, \"since\": offset})",
+		                       err);
 		return 400;
 	}
-	if (timeout < 0 || timeout > EXPECT_MAX_S || since < 0 || (uint64_t)since > st.next) {
-		*reply = gd_json_error(
-		    "bad_request", "'timeout' is 0 to %d seconds and 'since' an offset up to %llu",
-		    EXPECT_MAX_S, (unsigned long long)st.next);
+	if (!pattern_bounded(pattern)) {
+		*reply = gd_json_error("bad_pattern",
+		                       "'pattern' is too complex: at most %d groups, and intervals "
+		                       "({n}) that repeat at most %d bytes of it",
+		                       PATTERN_GROUPS, PATTERN_COST);
 		return 400;
 	}
 	regex_t re;
@@ -296,7 +330,7 @@ unsigned gd_api_console_expect_post(struct gd_api_request *req, json_t **reply)
 	if (rc != 0) {
 		char msg[128];
 		regerror(rc, &re, msg, sizeof(msg));
-		*reply = gd_json_error("bad_pattern", "pattern: %s", msg);
+		*reply = gd_json_error("bad_pattern", "'pattern': %s", msg);
 		return 400;
 	}
 	struct gd_console_match m;

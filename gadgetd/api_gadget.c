@@ -42,14 +42,16 @@ unsigned gd_api_gadget_get(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_api_gadget_post(struct gd_api_request *req, json_t **reply)
 {
-	int connected;
-	json_error_t jerr;
-	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s:b}", "connected", &connected) < 0) {
-		*reply = gd_json_error("bad_request", "%s (expected {\"connected\": true|false})",
-		                       jerr.text);
+	bool connected = false;
+	const struct gd_json_field fields[] = {
+	    {"connected", GD_JSON_BOOLEAN, true, 0, 0, &connected},
+	};
+	char err[256];
+	if (gd_json_fields(req->body, fields, 1, err, sizeof(err)) < 0) {
+		*reply =
+		    gd_json_error("bad_request", "%s (expected {\"connected\": true|false})", err);
 		return 400;
 	}
-	char err[256];
 	if (gd_gadget_set_connected(req->app->gadget, connected, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 		*reply = gd_json_error("gadget_error", "%s", err);

@@ -36,6 +36,16 @@ static unsigned upload_error(int rc, const char *err, json_t **reply)
 	}
 }
 
+/* A name no image can have is refused as such (400), not looked for. */
+static unsigned bad_name(const char *name, json_t **reply)
+{
+	char err[128];
+	if (gd_media_name_valid(name, err, sizeof(err)))
+		return 0;
+	*reply = gd_json_error("bad_request", "%s", err);
+	return 400;
+}
+
 unsigned gd_api_images_get(struct gd_api_request *req, json_t **reply)
 {
 	*reply = json_pack("{s:o}", "images", gd_media_list(req->app->media));
@@ -44,12 +54,18 @@ unsigned gd_api_images_get(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_api_image_get(struct gd_api_request *req, json_t **reply)
 {
+	unsigned status = bad_name(req->params[0], reply);
+	if (status != 0)
+		return status;
 	*reply = gd_media_image(req->app->media, req->params[0]);
 	return *reply ? 200 : no_image(req->params[0], reply);
 }
 
 unsigned gd_api_image_content_get(struct gd_api_request *req, json_t **reply)
 {
+	unsigned status = bad_name(req->params[0], reply);
+	if (status != 0)
+		return status;
 	int fd = gd_media_open_image(req->app->media, req->params[0], &req->reply_size);
 	if (fd < 0)
 		return no_image(req->params[0], reply);
@@ -155,6 +171,9 @@ struct post {
 	struct MHD_PostProcessor *pp; /* multipart; NULL for a JSON body */
 	struct gd_upload *up;
 	char name_field[GD_MEDIA_NAME_MAX + 1];
+	uint64_t name_len; /* the "name" field's bytes, kept or not */
+	bool name_nul;     /* it had a NUL byte, which would cut it short */
+	uint64_t file_bytes;
 	unsigned status; /* an error met inside the post processor */
 	json_t *reply;
 	char user[GD_AUTH_NAME_MAX + 1];
@@ -172,17 +191,39 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 	(void)transfer_encoding;
 	struct post *p = cls;
 	if (filename == NULL) {
-		if (strcmp(key, "name") == 0 && off + size < sizeof(p->name_field)) {
+		if (strcmp(key, "name") != 0)
+			return MHD_YES;
+		if (p->up != NULL) {
+			p->status = 400;
+			p->reply = gd_json_error("bad_request",
+			                         "the 'name' field must come before the file part");
+			return MHD_NO;
+		}
+		if (off + size < sizeof(p->name_field)) {
 			memcpy(p->name_field + off, data, size);
 			p->name_field[off + size] = '\0';
 		}
+		p->name_len = off + size;
+		p->name_nul |= memchr(data, '\0', size) != NULL;
 		return MHD_YES;
 	}
 	char err[256] = "";
 	int rc = 0;
 	if (p->up == NULL) {
 		const char *name = p->name_field[0] ? p->name_field : filename;
-		rc = gd_media_upload_begin(p->media, name, 0, NULL, &p->up, err, sizeof(err));
+		if (p->name_len > GD_MEDIA_NAME_MAX || p->name_nul) {
+			snprintf(err, sizeof(err), "'name' field: image name %s",
+			         p->name_nul ? "must not contain control characters"
+			                     : "must be 1 to 128 bytes long");
+			rc = -EINVAL;
+		} else {
+			rc = gd_media_upload_begin(p->media, name, 0, NULL, &p->up, err,
+			                           sizeof(err));
+		}
+	} else if (off == 0 && p->file_bytes > 0) {
+		snprintf(err, sizeof(err),
+		         "the form has more than one file part: one image at a time");
+		rc = -EINVAL;
 	}
 	if (rc == 0 && size > 0)
 		rc = gd_media_upload_write(p->up, data, size);
@@ -190,6 +231,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
 		p->status = upload_error(rc, err, &p->reply);
 		return MHD_NO;
 	}
+	p->file_bytes += size;
 	return MHD_YES;
 }
 
@@ -251,13 +293,25 @@ static void post_abort(void *ctx)
 static unsigned start_download(struct gd_api_request *req, struct post *p, json_t **reply)
 {
 	char err[512];
+	uint64_t wait = 0;
+	if (gd_api_query_uint(req, "wait", 1, &wait) < 0) {
+		*reply = gd_json_error("bad_request", "'wait' must be 0 or 1");
+		return 400;
+	}
 	json_t *body = gd_json_parse_object(p->json, p->len, err, sizeof(err));
-	const char *url, *name;
-	json_error_t jerr;
-	if (body == NULL || json_unpack_ex(body, &jerr, JSON_STRICT, "{s:s, s:s}", "url", &url,
-	                                   "name", &name) < 0) {
+	const char *url = NULL, *name = NULL;
+	const struct gd_json_field fields[] = {
+	    {"url", GD_JSON_STRING, true, 0, 0, &url},
+	    {"name", GD_JSON_STRING, true, 0, 0, &name},
+	};
+	if (body == NULL || gd_json_fields(body, fields, 2, err, sizeof(err)) < 0) {
 		*reply = gd_json_error("bad_request", "%s (expected {\"url\": ..., \"name\": ...})",
-		                       body ? jerr.text : err);
+		                       err);
+		json_decref(body);
+		return 400;
+	}
+	if (!gd_media_name_valid(name, err, sizeof(err))) {
+		*reply = gd_json_error("bad_request", "'name': %s", err);
 		json_decref(body);
 		return 400;
 	}
@@ -268,8 +322,7 @@ static unsigned start_download(struct gd_api_request *req, struct post *p, json_
 		return 400;
 	}
 	GD_LOG_INFO("user '%s' queued a download: job %llu", req->user, (unsigned long long)id);
-	const char *wait = gd_api_query(req, "wait");
-	if (wait == NULL || strcmp(wait, "0") == 0) {
+	if (wait == 0) {
 		*reply = gd_jobs_get(gd_media_jobs(req->app->media), id);
 		return 202;
 	}
@@ -290,10 +343,17 @@ static unsigned post_end(struct gd_api_request *req, void *ctx, json_t **reply)
 		*reply = gd_json_error("bad_request", "the form has no file part");
 		status = 400;
 	} else {
-		MHD_destroy_post_processor(p->pp);
+		/* A form cut short (no closing boundary) is an upload that did not finish. */
+		bool complete = MHD_destroy_post_processor(p->pp) == MHD_YES;
 		p->pp = NULL;
-		status = finish_upload(p->media, p->up, p->user, reply);
-		p->up = NULL;
+		if (complete) {
+			status = finish_upload(p->media, p->up, p->user, reply);
+			p->up = NULL;
+		} else {
+			*reply = gd_json_error("bad_request", "the form ended before its closing "
+			                                      "boundary: nothing was kept");
+			status = 400;
+		}
 	}
 	post_abort(p);
 	return status;

@@ -20,12 +20,13 @@ static size_t queues(struct gd_api_request *req, struct gd_jobs *out[2])
 	return n;
 }
 
+/* A job id: decimal digits only (no sign, space or exponent), within 64 bits. */
 static int parse_id(const char *text, uint64_t *id)
 {
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(text, &end, 10);
-	if (errno != 0 || *end != '\0' || text[0] < '1' || text[0] > '9')
+	if (errno != 0 || *end != '\0' || text[0] < '0' || text[0] > '9')
 		return -1;
 	*id = v;
 	return 0;
@@ -60,10 +61,14 @@ static unsigned on_job(struct gd_api_request *req, json_t *(*fn)(struct gd_jobs 
 	struct gd_jobs *q[2];
 	size_t n = queues(req, q);
 	*reply = NULL;
-	if (parse_id(req->params[0], &id) == 0) {
-		for (size_t i = 0; i < n && *reply == NULL; i++)
-			*reply = fn(q[i], id);
+	if (parse_id(req->params[0], &id) < 0) {
+		*reply = gd_json_error("bad_request",
+		                       "a job id is a decimal number below 2^64, not '%.32s'",
+		                       req->params[0]);
+		return 400;
 	}
+	for (size_t i = 0; i < n && *reply == NULL; i++)
+		*reply = fn(q[i], id);
 	return *reply ? 200 : no_job(req, reply);
 }
 

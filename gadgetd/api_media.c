@@ -35,30 +35,38 @@ unsigned gd_api_media_get(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_api_media_put(struct gd_api_request *req, json_t **reply)
 {
-	const char *image, *mode = "cdrom";
-	int readonly = -1;
-	json_error_t jerr;
-	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s:s, s?s, s?b}", "image", &image,
-	                   "mode", &mode, "readonly", &readonly) < 0) {
+	const char *image = NULL, *mode = "cdrom";
+	bool readonly = true;
+	const struct gd_json_field fields[] = {
+	    {"image", GD_JSON_STRING, true, 0, 0, &image},
+	    {"mode", GD_JSON_STRING, false, 0, 0, &mode},
+	    {"readonly", GD_JSON_BOOLEAN, false, 0, 0, &readonly},
+	};
+	char err[512] = "";
+	if (gd_json_fields(req->body, fields, 3, err, sizeof(err)) < 0) {
 		*reply = gd_json_error("bad_request",
 		                       "%s (expected {\"image\": ..., \"mode\": "
 		                       "\"cdrom\"|\"disk\", \"readonly\": true|false})",
-		                       jerr.text);
+		                       err);
 		return 400;
 	}
 	bool cdrom = strcmp(mode, "cdrom") == 0;
 	if (!cdrom && strcmp(mode, "disk") != 0) {
-		*reply = gd_json_error("bad_request", "mode must be \"cdrom\" or \"disk\"");
+		*reply = gd_json_error("bad_request",
+		                       "'mode' must be \"cdrom\" or \"disk\", not '%.32s'", mode);
 		return 400;
 	}
 	/* A CD-ROM is read-only; a disk is read-only unless asked otherwise. */
-	bool ro = readonly < 0 ? true : readonly != 0;
+	bool ro = readonly;
 	if (cdrom && !ro) {
-		*reply = gd_json_error("bad_request",
-		                       "a CD-ROM is read-only: use mode \"disk\" to write");
+		*reply = gd_json_error(
+		    "bad_request", "'readonly': a CD-ROM is read-only: use mode \"disk\" to write");
 		return 400;
 	}
-	char err[512] = "";
+	if (!gd_media_name_valid(image, err, sizeof(err))) {
+		*reply = gd_json_error("bad_request", "'image': %s", err);
+		return 400;
+	}
 	bool forced = false, reenumerated = false;
 	int rc = gd_media_insert(req->app->media, image, cdrom ? GD_LUN_CDROM : GD_LUN_DISK, ro,
 	                         &forced, &reenumerated, err, sizeof(err));

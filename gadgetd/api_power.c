@@ -38,22 +38,24 @@ unsigned gd_api_power_get(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_api_power_post(struct gd_api_request *req, json_t **reply)
 {
-	const char *name;
-	json_error_t jerr;
-	if (json_unpack_ex(req->body, &jerr, JSON_STRICT, "{s:s}", "action", &name) < 0) {
+	const char *name = NULL;
+	const struct gd_json_field fields[] = {{"action", GD_JSON_STRING, true, 0, 0, &name}};
+	char err[256];
+	if (gd_json_fields(req->body, fields, 1, err, sizeof(err)) < 0) {
 		*reply =
 		    gd_json_error("bad_request",
 		                  "%s (expected {\"action\": \"on\"|\"off\"|"
 		                  "\"force-off\"|\"reset\"|\"cycle\"|\"press\"|\"long-press\"})",
-		                  jerr.text);
+		                  err);
 		return 400;
 	}
 	int action = gd_power_action_parse(name);
 	if (action < 0) {
-		*reply = gd_json_error("bad_request",
-		                       "unknown action '%.32s' (on, off, force-off, reset, "
-		                       "cycle, press, long-press)",
-		                       name);
+		*reply =
+		    gd_json_error("bad_request",
+		                  "'action': unknown action '%.32s' (on, off, force-off, reset, "
+		                  "cycle, press, long-press)",
+		                  name);
 		return 400;
 	}
 	if (req->app->power == NULL) {

@@ -26,7 +26,9 @@ struct parse_ctx {
 	char msg[256]; /* first error, without file and line */
 };
 
-typedef int (*setter_fn)(void *field, size_t size, const char *value, char *msg, size_t msglen);
+struct option;
+typedef int (*setter_fn)(void *field, const struct option *o, const char *value, char *msg,
+                         size_t msglen);
 
 struct option {
 	const char *section;
@@ -34,6 +36,8 @@ struct option {
 	setter_fn set;
 	size_t offset;
 	size_t size;
+	unsigned long min, max; /* for numbers and sizes */
+	const char *what;       /* for numbers: "a port number" */
 };
 
 static const struct {
@@ -60,9 +64,21 @@ void gd_config_defaults(struct gd_config *cfg)
 	snprintf(cfg->image_store, sizeof(cfg->image_store), "/var/lib/gadgetd/images");
 	cfg->cdrom = true;
 	cfg->readonly = true;
-	snprintf(cfg->bind, sizeof(cfg->bind), "0.0.0.0");
+	/* Plain HTTP for this machine only; the network gets HTTPS. */
+	snprintf(cfg->bind, sizeof(cfg->bind), "127.0.0.1");
 	cfg->port = 8080;
 	snprintf(cfg->users_file, sizeof(cfg->users_file), "%s/users", GD_SYSCONFDIR);
+	cfg->session_idle = 30 * 60;
+	cfg->session_lifetime = 12 * 3600;
+	cfg->auth_delay_ms = 500;
+	cfg->auth_delay_max_ms = 60000;
+	cfg->max_connections = 64;
+	cfg->header_timeout = 10;
+	cfg->idle_timeout = 60;
+	cfg->header_max = 16 * 1024;
+	cfg->body_max = 1024 * 1024;
+	cfg->tls_port = 8443;
+	snprintf(cfg->tls_bind, sizeof(cfg->tls_bind), "0.0.0.0");
 	snprintf(cfg->layout, sizeof(cfg->layout), "us");
 	/* 20 ms a report: a tap takes 40 ms. Firmware that polls its keyboard slowly drops keys
 	 * sent faster; requests may ask for less. */
@@ -87,10 +103,10 @@ void gd_config_defaults(struct gd_config *cfg)
 	cfg->log_level = GD_LOG_INFO;
 }
 
-static int set_string(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_string(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
-	if (strlen(value) >= size) {
-		snprintf(msg, msglen, "value is longer than %zu characters", size - 1);
+	if (strlen(value) >= o->size) {
+		snprintf(msg, msglen, "value is longer than %zu characters", o->size - 1);
 		return -1;
 	}
 	for (const char *p = value; *p; p++) {
@@ -103,33 +119,33 @@ static int set_string(void *field, size_t size, const char *value, char *msg, si
 	return 0;
 }
 
-static int set_path(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_path(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
 	if (value[0] != '/') {
 		snprintf(msg, msglen, "'%s' is not an absolute path", value);
 		return -1;
 	}
-	return set_string(field, size, value, msg, msglen);
+	return set_string(field, o, value, msg, msglen);
 }
 
-static int set_name(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_name(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
 	if (value[0] == '\0' || value[0] == '.' || strpbrk(value, "/ \t") != NULL) {
 		snprintf(msg, msglen, "'%s' is not a valid name (no '/', spaces or leading '.')",
 		         value);
 		return -1;
 	}
-	return set_string(field, size, value, msg, msglen);
+	return set_string(field, o, value, msg, msglen);
 }
 
-static int set_address(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_address(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
 	unsigned char addr[sizeof(struct in6_addr)];
 	if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1) {
 		snprintf(msg, msglen, "'%s' is not an IPv4 or IPv6 address", value);
 		return -1;
 	}
-	return set_string(field, size, value, msg, msglen);
+	return set_string(field, o, value, msg, msglen);
 }
 
 static int parse_ulong(const char *value, unsigned long max, unsigned long *out)
@@ -145,9 +161,9 @@ static int parse_ulong(const char *value, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int set_u16(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_u16(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
-	(void)size;
+	(void)o;
 	unsigned long v;
 	if (parse_ulong(value, 0xffff, &v) < 0) {
 		snprintf(msg, msglen, "'%s' is not a 16-bit number (e.g. 0x1d6b)", value);
@@ -157,53 +173,24 @@ static int set_u16(void *field, size_t size, const char *value, char *msg, size_
 	return 0;
 }
 
-/* An unsigned number in [MIN, MAX], for options whose field is an unsigned. */
-static int set_uint_in(void *field, const char *value, unsigned long min, unsigned long max,
-                       const char *what, char *msg, size_t msglen)
+/* An unsigned number in [O->min, O->max], for options whose field is an unsigned. */
+static int set_uint(void *field, const struct option *o, const char *value, char *msg,
+                    size_t msglen)
 {
 	unsigned long v;
-	if (parse_ulong(value, max, &v) < 0 || v < min) {
-		snprintf(msg, msglen, "'%s' is not %s (%lu-%lu)", value, what, min, max);
+	if (parse_ulong(value, o->max, &v) < 0 || v < o->min) {
+		snprintf(msg, msglen, "'%s' is not %s (%lu-%lu)", value, o->what, o->min, o->max);
 		return -1;
 	}
 	*(unsigned *)field = (unsigned)v;
 	return 0;
 }
 
-static int set_port(void *field, size_t size, const char *value, char *msg, size_t msglen)
+/* A byte count in [O->min, O->max] with an optional K, M or G suffix (powers of 1024). */
+static int set_size(void *field, const struct option *o, const char *value, char *msg,
+                    size_t msglen)
 {
-	(void)size;
-	return set_uint_in(field, value, 1, 65535, "a port number", msg, msglen);
-}
-
-static int set_pacing(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_uint_in(field, value, 0, 1000, "a pacing in milliseconds", msg, msglen);
-}
-
-static int set_press(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_uint_in(field, value, 10, 60000, "a duration in milliseconds", msg, msglen);
-}
-
-static int set_timeout(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_uint_in(field, value, 100, 3600000, "a duration in milliseconds", msg, msglen);
-}
-
-static int set_port_or_off(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_uint_in(field, value, 0, 65535, "a port number, or 0 for none", msg, msglen);
-}
-
-/* A byte count with an optional K, M or G suffix (powers of 1024). */
-static int set_size_in(void *field, const char *value, unsigned long min, unsigned long max,
-                       char *msg, size_t msglen)
-{
+	unsigned long min = o->min, max = o->max;
 	char *end;
 	errno = 0;
 	unsigned long long v = strtoull(value, &end, 10);
@@ -219,40 +206,9 @@ static int set_size_in(void *field, const char *value, unsigned long min, unsign
 	return 0;
 }
 
-static int set_buffer_size(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_tcp_mode(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
-	(void)size;
-	return set_size_in(field, value, 4096, 256UL << 20, msg, msglen);
-}
-
-static int set_log_size(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_size_in(field, value, 4096, 1024UL << 20, msg, msglen);
-}
-
-static int set_log_files(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_uint_in(field, value, 0, 100, "a number of files", msg, msglen);
-}
-
-static int set_seconds(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_uint_in(field, value, 0, 86400UL * 7, "a number of seconds, 0 for never", msg,
-	                   msglen);
-}
-
-static int set_clients(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
-	return set_uint_in(field, value, 1, 64, "a number of clients", msg, msglen);
-}
-
-static int set_tcp_mode(void *field, size_t size, const char *value, char *msg, size_t msglen)
-{
-	(void)size;
+	(void)o;
 	if (strcmp(value, "telnet") != 0 && strcmp(value, "raw") != 0) {
 		snprintf(msg, msglen, "'%s' is not a mode (telnet, raw)", value);
 		return -1;
@@ -261,9 +217,9 @@ static int set_tcp_mode(void *field, size_t size, const char *value, char *msg, 
 	return 0;
 }
 
-static int set_bool(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_bool(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
-	(void)size;
+	(void)o;
 	static const char *const yes[] = {"yes", "true", "on", "1"};
 	static const char *const no[] = {"no", "false", "off", "0"};
 	for (size_t i = 0; i < 4; i++) {
@@ -280,9 +236,9 @@ static int set_bool(void *field, size_t size, const char *value, char *msg, size
 	return -1;
 }
 
-static int set_log_level(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_log_level(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
-	(void)size;
+	(void)o;
 	int level = gd_log_level_parse(value);
 	if (level < 0) {
 		snprintf(msg, msglen, "'%s' is not a log level (error, warn, info, debug)", value);
@@ -292,15 +248,20 @@ static int set_log_level(void *field, size_t size, const char *value, char *msg,
 	return 0;
 }
 
-static int set_functions(void *field, size_t size, const char *value, char *msg, size_t msglen)
+static int set_functions(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
 {
-	(void)size;
+	(void)o;
 	char copy[256];
 	if (strlen(value) >= sizeof(copy)) {
 		snprintf(msg, msglen, "list is too long");
 		return -1;
 	}
 	memcpy(copy, value, strlen(value) + 1);
+	if (strcmp(value, "none") == 0) {
+		/* No gadget at all, configfs and the UDC untouched: only to benchmark the API. */
+		*(unsigned *)field = 0;
+		return 0;
+	}
 	unsigned mask = 0;
 	char *save = NULL;
 	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
@@ -327,8 +288,25 @@ static int set_functions(void *field, size_t size, const char *value, char *msg,
 #define OPT(sec, key, fn, member)                                                                  \
 	{                                                                                          \
 		sec, key, fn, offsetof(struct gd_config, member),                                  \
-		    sizeof(((struct gd_config *)0)->member)                                        \
+		    sizeof(((struct gd_config *)0)->member), 0, 0, NULL                            \
 	}
+/* An unsigned number: then MIN, MAX and WHAT names it in errors. */
+#define NUM(sec, key, member, ...)                                                                 \
+	{                                                                                          \
+		sec, key, set_uint, offsetof(struct gd_config, member),                            \
+		    sizeof(((struct gd_config *)0)->member), __VA_ARGS__                           \
+	}
+/* A byte count from MIN to MAX, with K, M or G. */
+#define SIZE(sec, key, member, min, max)                                                           \
+	{                                                                                          \
+		sec, key, set_size, offsetof(struct gd_config, member),                            \
+		    sizeof(((struct gd_config *)0)->member), min, max, NULL                        \
+	}
+#define PORT      1, 65535, "a port number"
+#define PORT_OFF  0, 65535, "a port number, or 0 for none"
+#define MS        100, 3600000, "a duration in milliseconds"
+#define PRESS_MS  10, 60000, "a duration in milliseconds"
+#define SECONDS   0, 86400UL * 7, "a number of seconds, 0 for never"
 
 static const struct option options[] = {
     OPT("gadget", "name", set_name, gadget_name),
@@ -346,10 +324,23 @@ static const struct option options[] = {
     OPT("media", "cdrom", set_bool, cdrom),
     OPT("media", "readonly", set_bool, readonly),
     OPT("http", "bind", set_address, bind),
-    OPT("http", "port", set_port, port),
+    NUM("http", "port", port, PORT_OFF),
     OPT("http", "users", set_path, users_file),
+    NUM("http", "session_idle", session_idle, 1, 86400UL * 7, "a number of seconds"),
+    NUM("http", "session_lifetime", session_lifetime, 1, 86400UL * 30, "a number of seconds"),
+    NUM("http", "auth_delay_ms", auth_delay_ms, 0, 60000, "a duration in milliseconds"),
+    NUM("http", "auth_delay_max_ms", auth_delay_max_ms, 0, 3600000, "a duration in milliseconds"),
+    NUM("http", "max_connections", max_connections, 4, 1024, "a number of connections"),
+    NUM("http", "header_timeout", header_timeout, 1, 600, "a number of seconds"),
+    NUM("http", "idle_timeout", idle_timeout, 1, 86400, "a number of seconds"),
+    SIZE("http", "header_max", header_max, 1024, 64UL << 10),
+    SIZE("http", "body_max", body_max, 4096, 64UL << 20),
+    NUM("tls", "port", tls_port, PORT_OFF),
+    OPT("tls", "bind", set_address, tls_bind),
+    OPT("tls", "cert", set_path, tls_cert),
+    OPT("tls", "key", set_path, tls_key),
     OPT("keyboard", "layout", set_name, layout),
-    OPT("keyboard", "pacing_ms", set_pacing, pacing_ms),
+    NUM("keyboard", "pacing_ms", pacing_ms, 0, 1000, "a pacing in milliseconds"),
     OPT("keyboard", "keymaps", set_path, keymaps_dir),
     OPT("power", "chip", set_string, power_chip),
     OPT("power", "power_line", set_string, power_line),
@@ -358,22 +349,22 @@ static const struct option options[] = {
     OPT("power", "power_active_low", set_bool, power_active_low),
     OPT("power", "reset_active_low", set_bool, reset_active_low),
     OPT("power", "led_active_low", set_bool, led_active_low),
-    OPT("power", "press_ms", set_press, press_ms),
-    OPT("power", "long_press_ms", set_press, long_press_ms),
-    OPT("power", "reset_ms", set_press, reset_ms),
-    OPT("power", "off_timeout_ms", set_timeout, off_timeout_ms),
-    OPT("power", "cycle_pause_ms", set_timeout, cycle_pause_ms),
+    NUM("power", "press_ms", press_ms, PRESS_MS),
+    NUM("power", "long_press_ms", long_press_ms, PRESS_MS),
+    NUM("power", "reset_ms", reset_ms, PRESS_MS),
+    NUM("power", "off_timeout_ms", off_timeout_ms, MS),
+    NUM("power", "cycle_pause_ms", cycle_pause_ms, MS),
     OPT("console", "tty", set_path, console_tty),
-    OPT("console", "buffer_size", set_buffer_size, console_buffer),
-    OPT("console", "log_size", set_log_size, console_log_size),
-    OPT("console", "log_files", set_log_files, console_log_files),
-    OPT("console", "write_timeout_ms", set_timeout, console_write_timeout_ms),
+    SIZE("console", "buffer_size", console_buffer, 4096, 256UL << 20),
+    SIZE("console", "log_size", console_log_size, 4096, 1024UL << 20),
+    NUM("console", "log_files", console_log_files, 0, 100, "a number of files"),
+    NUM("console", "write_timeout_ms", console_write_timeout_ms, MS),
     OPT("console", "tcp_bind", set_address, console_tcp_bind),
-    OPT("console", "tcp_port", set_port_or_off, console_tcp_port),
+    NUM("console", "tcp_port", console_tcp_port, PORT_OFF),
     OPT("console", "tcp_mode", set_tcp_mode, console_telnet),
     OPT("console", "banner", set_string, console_banner),
-    OPT("console", "idle_timeout", set_seconds, console_idle_timeout),
-    OPT("console", "tcp_clients", set_clients, console_tcp_clients),
+    NUM("console", "idle_timeout", console_idle_timeout, SECONDS),
+    NUM("console", "tcp_clients", console_tcp_clients, 1, 64, "a number of clients"),
     OPT("daemon", "state_dir", set_path, state_dir),
     OPT("daemon", "log_level", set_log_level, log_level),
 };
@@ -407,7 +398,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		if (strcmp(key, o->key) != 0)
 			continue;
 		char msg[200];
-		if (o->set((char *)ctx->cfg + o->offset, o->size, value, msg, sizeof(msg)) < 0) {
+		if (o->set((char *)ctx->cfg + o->offset, o, value, msg, sizeof(msg)) < 0) {
 			snprintf(ctx->msg, sizeof(ctx->msg), "[%s] %s: %s", section, key, msg);
 			return 0;
 		}

@@ -37,6 +37,20 @@ struct gd_config {
 	char bind[64];
 	unsigned port;
 	char users_file[PATH_MAX];
+	unsigned session_idle;      /* seconds a browser session lives unused */
+	unsigned session_lifetime;  /* seconds it lives at most */
+	unsigned auth_delay_ms;     /* the wait after a first failed login, doubling after each */
+	unsigned auth_delay_max_ms; /* and its ceiling */
+	unsigned max_connections;   /* beyond: 503, or the slowest idle client is dropped */
+	unsigned header_timeout;    /* seconds to send a request's headers (else 408) */
+	unsigned idle_timeout;      /* seconds a connection may stay silent */
+	unsigned header_max;        /* bytes of request line and headers (else 431) */
+	unsigned body_max;          /* bytes of a JSON body (else 413); uploads stream */
+	/* [tls] */
+	unsigned tls_port; /* 0: no HTTPS */
+	char tls_bind[64];
+	char tls_cert[PATH_MAX]; /* empty: STATE_DIR/tls/cert.pem, made on first start */
+	char tls_key[PATH_MAX];
 	/* [keyboard] */
 	char layout[32];    /* default layout for text */
 	unsigned pacing_ms; /* pause after each report */

@@ -29,7 +29,7 @@ struct gd_gadget {
 	usbg_udc *udc;
 	bool reused;
 	bool keep_on_exit;
-	unsigned functions;
+	unsigned functions; /* 0: functions = none, nothing in configfs, no UDC (benchmarks) */
 	char udc_class[PATH_MAX];
 	char configfs[PATH_MAX];
 };
@@ -363,6 +363,12 @@ int gd_gadget_open(struct gd_gadget **out, const struct gd_config *cfg, char *er
 	g->functions = cfg->functions;
 	snprintf(g->udc_class, sizeof(g->udc_class), "%s", cfg->udc_class);
 	snprintf(g->configfs, sizeof(g->configfs), "%s", cfg->configfs);
+	if (g->functions == 0) {
+		/* functions = none: no configfs, no UDC; only the API runs (benchmarks, no USB). */
+		GD_LOG_WARN("functions = none: no USB gadget, configfs and UDC untouched");
+		*out = g;
+		return 0;
+	}
 	int rc = usbg_init(cfg->configfs, &g->state);
 	if (rc != USBG_SUCCESS) {
 		char what[PATH_MAX + 64];
@@ -400,6 +406,11 @@ void gd_gadget_close(struct gd_gadget *g)
 {
 	if (g == NULL)
 		return;
+	if (g->state == NULL) { /* functions = none */
+		pthread_mutex_destroy(&g->lock);
+		free(g);
+		return;
+	}
 	if (g->keep_on_exit) {
 		GD_LOG_INFO("leaving gadget '%s' up (keep_on_exit)",
 		            usbg_get_gadget_name(g->gadget));
@@ -419,6 +430,10 @@ void gd_gadget_close(struct gd_gadget *g)
 
 int gd_gadget_set_connected(struct gd_gadget *g, bool connected, char *err, size_t errlen)
 {
+	if (g->state == NULL) {
+		snprintf(err, errlen, "there is no USB gadget (functions = none)");
+		return -ENODEV;
+	}
 	pthread_mutex_lock(&g->lock);
 	bool bound = usbg_get_gadget_udc(g->gadget) != NULL;
 	int rc = 0;
@@ -484,6 +499,10 @@ static void acm_tty(usbg_gadget *gadget, char *buf, size_t len)
 void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 {
 	memset(info, 0, sizeof(*info));
+	if (g->state == NULL) { /* functions = none: empty name, UDC and paths, never bound */
+		snprintf(info->host_state, sizeof(info->host_state), "disabled");
+		return;
+	}
 	pthread_mutex_lock(&g->lock);
 	snprintf(info->name, sizeof(info->name), "%s", usbg_get_gadget_name(g->gadget));
 	snprintf(info->udc, sizeof(info->udc), "%s", usbg_get_udc_name(g->udc));

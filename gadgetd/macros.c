@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "macro.h"
 
 /* The BIOS keys are hammered for 10 s: press the macro, then power the server on. */
@@ -176,26 +177,6 @@ json_t *gd_macros_list(struct gd_macros *macros)
 	return list;
 }
 
-/* Writes BODY to PATH through a temporary file and a rename: never half a macro. */
-static int write_atomically(const char *path, json_t *body)
-{
-	char tmp[PATH_MAX + 96];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(body, tmp, JSON_INDENT(2)) < 0) {
-		unlink(tmp);
-		return -EIO;
-	}
-	int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-	int rc = (fd >= 0 && fsync(fd) == 0) ? 0 : -EIO;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
 int gd_macros_put(struct gd_macros *macros, const char *name, const char *text,
                   const char *description, char *err, size_t errlen)
 {
@@ -216,7 +197,7 @@ int gd_macros_put(struct gd_macros *macros, const char *name, const char *text,
 	char path[PATH_MAX + 80];
 	macro_path(macros, name, path, sizeof(path));
 	pthread_mutex_lock(&macros->lock);
-	int rc = body ? write_atomically(path, body) : -ENOMEM;
+	int rc = body ? gd_json_save(path, body, 0644) : -ENOMEM;
 	pthread_mutex_unlock(&macros->lock);
 	json_decref(body);
 	if (rc < 0)

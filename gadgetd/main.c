@@ -312,6 +312,21 @@ static int open_console(struct gd_app *app, const struct gd_config *cfg,
 	return gd_console_tcp_start(tcp, cfg, app->console, err, errlen);
 }
 
+/* What the API's authentication keeps: browser sessions, API tokens, failed-login waits. */
+static int open_access(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
+{
+	app->sessions = gd_sessions_new(256, (uint64_t)cfg->session_idle * 1000,
+	                                (uint64_t)cfg->session_lifetime * 1000);
+	app->throttle = gd_throttle_new(cfg->auth_delay_ms, cfg->auth_delay_max_ms, 15 * 60 * 1000);
+	if (app->sessions == NULL || app->throttle == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/tokens.json", cfg->state_dir);
+	return gd_tokens_open(&app->tokens, path, err, errlen);
+}
+
 static int run_daemon(const struct gd_config *cfg)
 {
 	sigset_t signals;
@@ -346,7 +361,8 @@ static int run_daemon(const struct gd_config *cfg)
 	struct gd_http *http = NULL;
 	struct gd_power_gpio *gpio = NULL;
 	struct gd_console_tcp *console_tcp = NULL;
-	if (gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
+	if (open_access(&app, cfg, err, sizeof(err)) < 0 ||
+	    gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
 	    open_keyboard(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_macros(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_media(&app, cfg, err, sizeof(err)) < 0 ||
@@ -372,6 +388,9 @@ static int run_daemon(const struct gd_config *cfg)
 	gd_macros_close(app.macros);
 	gd_keyboard_close(app.keyboard);
 	gd_gadget_close(app.gadget);
+	gd_tokens_close(app.tokens);
+	gd_throttle_free(app.throttle);
+	gd_sessions_free(app.sessions);
 	gd_auth_close(app.auth);
 	close(lock_fd);
 	return exit_code;

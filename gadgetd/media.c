@@ -49,29 +49,41 @@ struct gd_upload {
 
 /* ---- names, kinds, paths ---------------------------------------------------------------- */
 
-static bool utf8_valid(const unsigned char *s)
+/*
+ * Whether S is UTF-8 without overlong forms, surrogates, code points past U+10FFFF or C1
+ * control characters (U+0080-U+009F). Returns 1, 0 if not UTF-8, -1 for a C1 control.
+ */
+static int utf8_valid(const unsigned char *s)
 {
 	while (*s) {
-		int extra = *s < 0x80             ? 0
-		            : (*s & 0xe0) == 0xc0 ? 1
-		            : (*s & 0xf0) == 0xe0 ? 2
-		            : (*s & 0xf8) == 0xf0 ? 3
-		                                  : -1;
-		if (extra < 0 || (extra == 1 && *s < 0xc2))
-			return false;
-		s++;
-		for (int i = 0; i < extra; i++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return false;
+		unsigned char c = *s;
+		int extra = c < 0x80                 ? 0
+		            : c >= 0xc2 && c <= 0xdf ? 1
+		            : c >= 0xe0 && c <= 0xef ? 2
+		            : c >= 0xf0 && c <= 0xf4 ? 3
+		                                     : -1;
+		if (extra < 0)
+			return 0;
+		/* The second byte's range excludes overlongs, surrogates and past U+10FFFF. */
+		unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+		unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+		for (int i = 1; i <= extra; i++) {
+			unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xbf;
+			if (s[i] < min || s[i] > max)
+				return 0;
 		}
+		if (c == 0xc2 && s[1] <= 0x9f)
+			return -1;
+		s += 1 + extra;
 	}
-	return true;
+	return 1;
 }
 
 int gd_media_name_valid(const char *name, char *err, size_t errlen)
 {
 	size_t len = strlen(name);
 	const char *why = NULL;
+	int utf8;
 	if (len == 0 || len > GD_MEDIA_NAME_MAX)
 		why = "must be 1 to 128 bytes long";
 	else if (name[0] == '.' || name[0] == '-')
@@ -80,8 +92,10 @@ int gd_media_name_valid(const char *name, char *err, size_t errlen)
 		why = "must not contain '/' or '\\'";
 	else if (strstr(name, "..") != NULL)
 		why = "must not contain '..'";
-	else if (!utf8_valid((const unsigned char *)name))
+	else if ((utf8 = utf8_valid((const unsigned char *)name)) == 0)
 		why = "must be UTF-8";
+	else if (utf8 < 0)
+		why = "must not contain control characters";
 	for (size_t i = 0; why == NULL && i < len; i++) {
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			why = "must not contain control characters";
@@ -534,19 +548,45 @@ static int run_download(struct gd_job *job, void *ctx)
 	return 0;
 }
 
+/*
+ * Whether URL is one libcurl would fetch as it is: http or https, a host, no spaces or control
+ * characters (which libcurl refuses only once the job runs). 0, or -1 with ERR.
+ */
+static int check_url(const char *url, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		why = "must be http:// or https://";
+	else if (strlen(url) >= sizeof(((struct download *)NULL)->url))
+		why = "is too long (2047 bytes at most)";
+	for (const unsigned char *p = (const unsigned char *)url; why == NULL && *p; p++) {
+		if (*p <= 0x20 || *p == 0x7f)
+			why = "must not contain spaces or control characters (percent-encode them)";
+	}
+	CURLU *h = why == NULL ? curl_url() : NULL;
+	char *host = NULL;
+	if (why == NULL &&
+	    (h == NULL || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	     curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0'))
+		why = "is not a valid URL with a host";
+	curl_free(host);
+	curl_url_cleanup(h);
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "'url' %s", why);
+	return -1;
+}
+
 uint64_t gd_media_download(struct gd_media *media, const char *url, const char *name,
                            const char *user, char *err, size_t errlen)
 {
 	if (!gd_media_name_valid(name, err, errlen))
 		return 0;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-		snprintf(err, errlen, "the URL must be http:// or https://");
+	if (check_url(url, err, errlen) < 0)
 		return 0;
-	}
 	struct download *d = calloc(1, sizeof(*d));
-	if (d == NULL || strlen(url) >= sizeof(d->url)) {
-		free(d);
-		snprintf(err, errlen, "URL too long");
+	if (d == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return 0;
 	}
 	d->media = media;

@@ -14,6 +14,7 @@ struct gd_telnet {
 	int err;                  /* first -errno of the current call */
 	bool client_binary;       /* the client sends BINARY (RFC 856): no NVT CR rules */
 	bool after_cr;            /* the last console byte from the client was CR */
+	bool compressed; /* the client started MCCP, never offered (libtelnet inflates it anyway) */
 };
 
 /* What we do (us) and let the client do (him); libtelnet refuses the rest. */
@@ -82,7 +83,7 @@ static int deliver_nvt(struct gd_telnet *t, const uint8_t *data, size_t len)
 
 static int deliver(struct gd_telnet *t, const uint8_t *data, size_t len)
 {
-	if (t->in == NULL)
+	if (t->in == NULL || t->compressed)
 		return 0;
 	if (t->client_binary) {
 		t->after_cr = false;
@@ -98,7 +99,9 @@ static void on_event(telnet_t *tn, telnet_event_t *ev, void *user)
 	(void)tn;
 	switch (ev->type) {
 	case TELNET_EV_SEND:
-		note_err(t, buf_append(&t->out, (const uint8_t *)ev->data.buffer, ev->data.size));
+		if (!t->compressed)
+			note_err(t, buf_append(&t->out, (const uint8_t *)ev->data.buffer,
+			                       ev->data.size));
 		break;
 	case TELNET_EV_DATA:
 		note_err(t, deliver(t, (const uint8_t *)ev->data.buffer, ev->data.size));
@@ -107,6 +110,14 @@ static void on_event(telnet_t *tn, telnet_event_t *ev, void *user)
 	case TELNET_EV_WONT:
 		if (ev->neg.telopt == TELNET_TELOPT_BINARY)
 			t->client_binary = ev->type == TELNET_EV_WILL;
+		break;
+	case TELNET_EV_COMPRESS:
+		/* "IAC SB COMPRESS2 IAC SE" makes libtelnet inflate the rest, negotiated or not: a
+		 * few KiB would become megabytes of console input. Drop it all, end the session. */
+		if (ev->compress.state) {
+			t->compressed = true;
+			note_err(t, -EPROTO);
+		}
 		break;
 	default: break;
 	}
@@ -150,6 +161,8 @@ int gd_telnet_from_client(struct gd_telnet *t, const uint8_t *data, size_t len,
 {
 	if (t->tn == NULL)
 		return buf_append(in, data, len);
+	if (t->compressed)
+		return -EPROTO;
 	t->err = 0;
 	t->in = in;
 	telnet_recv(t->tn, (const char *)data, len);

@@ -22,7 +22,8 @@ struct gd_telnet *gd_telnet_new(bool telnet);
 void gd_telnet_free(struct gd_telnet *t);
 /* Bytes from the client: the console data among them is appended to IN (telnet commands
  * answered into the output buffer). Unless the client sends BINARY, "CR NUL" and "CR LF"
- * arrive as a lone CR (Enter = CR, as a serial console wants). 0, or -ENOMEM. */
+ * arrive as a lone CR (Enter = CR, as a serial console wants). 0, -ENOMEM, or -EPROTO once
+ * the client starts a compressed stream (MCCP, never offered): the session is over. */
 int gd_telnet_from_client(struct gd_telnet *t, const uint8_t *data, size_t len,
                           struct gd_telnet_buf *in);
 /* Console output for the client, escaped into the output buffer (0xFF as IAC IAC; nothing

@@ -10,10 +10,10 @@ PKGS=(gcc make pkg-config libusbgx-dev libconfig-dev libmicrohttpd-dev libjansso
       libinih-dev libcrypt-dev libssl-dev libsystemd-dev libcurl4-openssl-dev
       libgpiod-dev libwslay-dev libtelnet-dev)
 if [ "$WHAT" = all ]; then
-  PKGS+=(clang libevdev-dev libcmocka-dev clang-format clang-tidy cppcheck valgrind
+  PKGS+=(clang libclang-rt-14-dev libevdev-dev libcmocka-dev clang-format clang-tidy cppcheck valgrind
          qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
          libxkbcommon-dev xkb-data libx11-data e2fsprogs dosfstools mtools
-         python3-websockets socat)
+         python3-websockets socat nginx wrk systemd openssl)
 fi
 missing=()
 for p in "${PKGS[@]}"; do
@@ -34,3 +34,8 @@ for p in "${missing[@]}"; do
 done
 echo "deps: installing ${pkgs[*]}" >&2
 $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2
+# make bench only runs nginx's binary (as a reference, from a config of its own): the system
+# service that installing the package started on port 80 is not wanted.
+if [[ " ${pkgs[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now nginx.service >&2 || true
+fi

@@ -38,7 +38,7 @@ def main():
     print("1..%d" % len(tests), flush=True)
     vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
     rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True,
-                     console_port=rigmod.free_port())
+                     console_port=rigmod.free_port(), tls_port=rigmod.free_port())
     failed = 0
     try:
         t0 = time.time()

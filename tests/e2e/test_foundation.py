@@ -247,7 +247,7 @@ def test_api_doc_lists_exactly_the_served_routes(rig):
     documented = {(m, re.sub(r"\{[a-z]+\}", "{}", p)) for m, p in
                   re.findall(r"^### (GET|POST|PUT|DELETE|PATCH) (/\S+)$", doc, re.M)}
     source = open(os.path.join(root, "gadgetd", "http.c")).read()
-    served = set(re.findall(r'(?:ROUTE|STREAM)\("(GET|POST|PUT|DELETE|PATCH)", "(/[^"]*)"', source))
+    served = set(re.findall(r'(?:ROUTE|STREAM|PUBLIC)\("(GET|POST|PUT|DELETE|PATCH)", "(/[^"]*)"', source))
     expect(documented == served, "documented %s, served %s" % (sorted(documented), sorted(served)))
     for method, path in sorted(documented):
         if "{}" in path or method != "GET":

@@ -5,7 +5,8 @@ API port, reads the server side's JSON lines and runs commands in the guest.
   python3 tests/vm/rig.py run     boot, print the API URL and credentials, stay up until Ctrl-C
 
 Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_CONSOLE_PORT (the
-console's TCP port on 127.0.0.1, default 2323), GADGETD_VM_DIR (default build/vm).
+console's TCP port on 127.0.0.1, default 2323), GADGETD_TLS_PORT (the API over HTTPS on
+127.0.0.1, default 8443), GADGETD_VM_DIR (default build/vm).
 """
 import base64
 import fcntl
@@ -59,13 +60,15 @@ class Rig:
     STORE_SIZE = 8 << 30  # the Pi side's image store (/dev/vda at /var/lib/gadgetd), sparse
     SMALL_SIZE = 64 << 20  # a small disk (/dev/vdb at /mnt/small) for "store full" tests
 
-    def __init__(self, vm_dir=None, port=None, fresh_store=False, console_port=None):
+    def __init__(self, vm_dir=None, port=None, fresh_store=False, console_port=None, tls_port=None):
         """FRESH_STORE: a new empty image store each boot (tests); otherwise it is kept."""
         self.fresh_store = fresh_store
         self.dir = os.path.abspath(vm_dir or os.environ.get("GADGETD_VM_DIR") or os.path.join(BUILD, "vm"))
         self.port = int(port or os.environ.get("GADGETD_PORT") or 8080)
         self.url = "http://127.0.0.1:%d" % self.port
         self.console_port = int(console_port or os.environ.get("GADGETD_CONSOLE_PORT") or 2323)
+        self.tls_port = int(tls_port or os.environ.get("GADGETD_TLS_PORT") or 8443)
+        self.tls_url = "https://127.0.0.1:%d" % self.tls_port
         self.qemu = None
         self.ctl = None
         self.ctl_buf = b""
@@ -137,7 +140,8 @@ class Rig:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise RigError("another rig is running in %s (set GADGETD_VM_DIR for a second one)" % self.dir)
-        for port, var in ((self.port, "GADGETD_PORT"), (self.console_port, "GADGETD_CONSOLE_PORT")):
+        for port, var in ((self.port, "GADGETD_PORT"), (self.console_port, "GADGETD_CONSOLE_PORT"),
+                          (self.tls_port, "GADGETD_TLS_PORT")):
             with socket.socket() as s:
                 try:
                     s.bind(("127.0.0.1", port))
@@ -155,8 +159,8 @@ class Rig:
             "-serial", "file:" + self.console_path,
             "-kernel", os.path.join(BUILD, "rig", "vmlinuz"), "-initrd", initrd,
             "-append", "console=ttyS0 quiet panic=-1",
-            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:2323"
-            % (self.port, self.console_port),
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:2323,"
+            "hostfwd=tcp:127.0.0.1:%d-:8443" % (self.port, self.console_port, self.tls_port),
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-serial-pci",
             "-chardev", "file,id=log,path=" + self.log_path,
@@ -377,7 +381,7 @@ def main():
         rig.boot()
         user, password = rig.credentials()
         print("rig: ready in %.1fs" % (time.time() - t0))
-        print("  API:          %s/api/status" % rig.url)
+        print("  API:          %s/api/status  (HTTPS: %s, self-signed)" % (rig.url, rig.tls_url))
         print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
         print("  try:          curl -u $(cat %s) %s/api/status" % (os.path.relpath(os.path.join(rig.dir, "credentials")), rig.url))
         print("  console:      telnet 127.0.0.1 %d   (or %s/api/console/ws)" % (rig.console_port, rig.url.replace("http", "ws")))
