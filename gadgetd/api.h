@@ -35,16 +35,16 @@ struct gd_app {
 	struct gd_keyboard *keyboard; /* NULL when the gadget has no keyboard */
 	struct gd_macros *macros;
 	struct gd_media *media;
-	struct gd_power *power;           /* NULL without ATX lines */
-	bool power_led;                   /* the power LED line is wired */
-	struct gd_console *console;       /* NULL when the gadget has no serial port */
-	struct gd_console_ws *console_ws; /* the console's WebSocket sessions */
-	struct gd_sessions *sessions;     /* browser logins */
-	struct gd_tokens *tokens;         /* API tokens */
-	struct gd_throttle *throttle;     /* failed logins per client address */
-	struct gd_http *http;             /* the servers, once started */
+	struct gd_power *power;                        /* NULL without ATX lines */
+	bool power_led;                                /* the power LED line is wired */
+	struct gd_console *console;                    /* NULL when the gadget has no serial port */
+	struct gd_console_ws *console_ws;              /* the console's WebSocket sessions */
+	struct gd_sessions *sessions;                  /* browser logins */
+	struct gd_tokens *tokens;                      /* API tokens */
+	struct gd_throttle *throttle;                  /* failed logins per client address */
+	struct gd_http *http;                          /* the servers, once started */
 	char tls_fingerprint[GD_TLS_FINGERPRINT_SIZE]; /* of the HTTPS certificate, or empty */
-	struct timespec started;          /* CLOCK_MONOTONIC */
+	struct timespec started;                       /* CLOCK_MONOTONIC */
 };
 
 /* Called when a connection is handed over after a 101: DONE(DONE_ARG) closes it, once. */
@@ -64,7 +64,8 @@ struct gd_api_upgrade {
 enum gd_api_via {
 	GD_VIA_NONE,    /* a public route */
 	GD_VIA_BASIC,   /* HTTP Basic: user and password */
-	GD_VIA_SESSION, /* the session cookie of a browser login: state changes need the CSRF token */
+	GD_VIA_SESSION, /* the session cookie of a browser login: state changes need the CSRF token
+	                 */
 	GD_VIA_BEARER,  /* Authorization: Bearer with a session secret or an API token */
 };
 
@@ -72,8 +73,8 @@ struct gd_api_request {
 	struct gd_app *app;
 	const char *method;
 	const char *path;
-	const char *user;      /* authenticated user */
-	enum gd_role role;     /* and what it may do */
+	const char *user;  /* authenticated user */
+	enum gd_role role; /* and what it may do */
 	enum gd_api_via via;
 	const char *session;   /* the session secret when it came with one, else NULL */
 	const char *csrf;      /* that session's CSRF token */

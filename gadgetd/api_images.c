@@ -92,7 +92,7 @@ unsigned gd_api_image_delete(struct gd_api_request *req, json_t **reply)
 struct put {
 	struct gd_upload *up;
 	uint64_t received;
-	char user[GD_AUTH_NAME_MAX + 1];
+	char user[GD_API_USER_MAX];
 };
 
 static unsigned put_begin(struct gd_api_request *req, void **ctx, json_t **reply)
@@ -176,7 +176,7 @@ struct post {
 	uint64_t file_bytes;
 	unsigned status; /* an error met inside the post processor */
 	json_t *reply;
-	char user[GD_AUTH_NAME_MAX + 1];
+	char user[GD_API_USER_MAX];
 	size_t len;
 	char json[JSON_MAX];
 };

@@ -15,7 +15,6 @@ unsigned gd_api_status_get(struct gd_api_request *req, json_t **reply)
 	json_int_t uptime = (json_int_t)(now.tv_sec - req->app->started.tv_sec);
 	*reply = json_pack("{s:s, s:I, s:o, s:o, s:o}", "version", GD_VERSION, "uptime_s", uptime,
 	                   "gadget", gd_api_gadget_json(req->app->gadget), "console",
-	                   gd_api_console_status(req->app), "http",
-	                   gd_http_status(req->app->http));
+	                   gd_api_console_status(req->app), "http", gd_http_status(req->app->http));
 	return 200;
 }

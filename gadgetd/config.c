@@ -103,7 +103,8 @@ void gd_config_defaults(struct gd_config *cfg)
 	cfg->log_level = GD_LOG_INFO;
 }
 
-static int set_string(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_string(void *field, const struct option *o, const char *value, char *msg,
+                      size_t msglen)
 {
 	if (strlen(value) >= o->size) {
 		snprintf(msg, msglen, "value is longer than %zu characters", o->size - 1);
@@ -119,7 +120,8 @@ static int set_string(void *field, const struct option *o, const char *value, ch
 	return 0;
 }
 
-static int set_path(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_path(void *field, const struct option *o, const char *value, char *msg,
+                    size_t msglen)
 {
 	if (value[0] != '/') {
 		snprintf(msg, msglen, "'%s' is not an absolute path", value);
@@ -128,7 +130,8 @@ static int set_path(void *field, const struct option *o, const char *value, char
 	return set_string(field, o, value, msg, msglen);
 }
 
-static int set_name(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_name(void *field, const struct option *o, const char *value, char *msg,
+                    size_t msglen)
 {
 	if (value[0] == '\0' || value[0] == '.' || strpbrk(value, "/ \t") != NULL) {
 		snprintf(msg, msglen, "'%s' is not a valid name (no '/', spaces or leading '.')",
@@ -138,7 +141,8 @@ static int set_name(void *field, const struct option *o, const char *value, char
 	return set_string(field, o, value, msg, msglen);
 }
 
-static int set_address(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_address(void *field, const struct option *o, const char *value, char *msg,
+                       size_t msglen)
 {
 	unsigned char addr[sizeof(struct in6_addr)];
 	if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1) {
@@ -198,15 +202,17 @@ static int set_size(void *field, const struct option *o, const char *value, char
 	end += shift ? 1 : 0;
 	if (end == value || *end != '\0' || errno || value[0] == '-' || v > (max >> shift) ||
 	    (v << shift) < min) {
-		snprintf(msg, msglen, "'%s' is not a size from %luK to %luM (e.g. 512K, 4M)", value,
-		         min >> 10, max >> 20);
+		bool mib = max >= (1UL << 20);
+		snprintf(msg, msglen, "'%s' is not a size from %luK to %lu%s (e.g. 512K, 4M)",
+		         value, min >> 10, mib ? max >> 20 : max >> 10, mib ? "M" : "K");
 		return -1;
 	}
 	*(unsigned *)field = (unsigned)(v << shift);
 	return 0;
 }
 
-static int set_tcp_mode(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_tcp_mode(void *field, const struct option *o, const char *value, char *msg,
+                        size_t msglen)
 {
 	(void)o;
 	if (strcmp(value, "telnet") != 0 && strcmp(value, "raw") != 0) {
@@ -217,7 +223,8 @@ static int set_tcp_mode(void *field, const struct option *o, const char *value, 
 	return 0;
 }
 
-static int set_bool(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_bool(void *field, const struct option *o, const char *value, char *msg,
+                    size_t msglen)
 {
 	(void)o;
 	static const char *const yes[] = {"yes", "true", "on", "1"};
@@ -236,7 +243,8 @@ static int set_bool(void *field, const struct option *o, const char *value, char
 	return -1;
 }
 
-static int set_log_level(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_log_level(void *field, const struct option *o, const char *value, char *msg,
+                         size_t msglen)
 {
 	(void)o;
 	int level = gd_log_level_parse(value);
@@ -248,7 +256,8 @@ static int set_log_level(void *field, const struct option *o, const char *value,
 	return 0;
 }
 
-static int set_functions(void *field, const struct option *o, const char *value, char *msg, size_t msglen)
+static int set_functions(void *field, const struct option *o, const char *value, char *msg,
+                         size_t msglen)
 {
 	(void)o;
 	char copy[256];
@@ -302,11 +311,11 @@ static int set_functions(void *field, const struct option *o, const char *value,
 		sec, key, set_size, offsetof(struct gd_config, member),                            \
 		    sizeof(((struct gd_config *)0)->member), min, max, NULL                        \
 	}
-#define PORT      1, 65535, "a port number"
-#define PORT_OFF  0, 65535, "a port number, or 0 for none"
-#define MS        100, 3600000, "a duration in milliseconds"
-#define PRESS_MS  10, 60000, "a duration in milliseconds"
-#define SECONDS   0, 86400UL * 7, "a number of seconds, 0 for never"
+#define PORT     1, 65535, "a port number"
+#define PORT_OFF 0, 65535, "a port number, or 0 for none"
+#define MS       100, 3600000, "a duration in milliseconds"
+#define PRESS_MS 10, 60000, "a duration in milliseconds"
+#define SECONDS  0, 86400UL * 7, "a number of seconds, 0 for never"
 
 static const struct option options[] = {
     OPT("gadget", "name", set_name, gadget_name),

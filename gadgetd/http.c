@@ -265,7 +265,8 @@ enum gd_auth_result gd_api_check_password(struct gd_api_request *req, const char
 {
 	struct gd_app *app = req->app;
 	enum gd_auth_result res = gd_auth_check_password(app->auth, name, password, false, role);
-	if (res == GD_AUTH_THROTTLED && gd_throttle_wait_ms(app->throttle, req->client, now_ms()) == 0)
+	if (res == GD_AUTH_THROTTLED &&
+	    gd_throttle_wait_ms(app->throttle, req->client, now_ms()) == 0)
 		res = gd_auth_check_password(app->auth, name, password, true, role);
 	return res;
 }
@@ -285,17 +286,19 @@ unsigned gd_api_auth_failed(struct gd_api_request *req, enum gd_auth_result res,
 	if (res == GD_AUTH_THROTTLED) {
 		uint64_t wait = gd_throttle_wait_ms(req->app->throttle, req->client, now);
 		req->retry_after = (unsigned)((wait + 999) / 1000);
-		GD_LOG_WARN("'%s' from %s refused unchecked after failed logins from there (%llu ms "
-		            "to wait)",
-		            user, addr, (unsigned long long)wait);
+		GD_LOG_WARN(
+		    "'%s' from %s refused unchecked after failed logins from there (%llu ms "
+		    "to wait)",
+		    user, addr, (unsigned long long)wait);
 		*reply = gd_json_error("too_many_attempts",
 		                       "too many failed logins from %s: try again in %u s", addr,
 		                       req->retry_after);
 		return 429;
 	}
 	uint64_t wait = gd_throttle_fail(req->app->throttle, req->client, now);
-	GD_LOG_WARN("authentication failed for '%s' from %s (%s %s); next try from there in %llu ms",
-	            user, addr, req->method, req->path, (unsigned long long)wait);
+	GD_LOG_WARN(
+	    "authentication failed for '%s' from %s (%s %s); next try from there in %llu ms", user,
+	    addr, req->method, req->path, (unsigned long long)wait);
 	uint64_t pause = wait < FAIL_REPLY_MAX_MS ? wait : FAIL_REPLY_MAX_MS;
 	struct timespec ts = {(time_t)(pause / 1000), (long)(pause % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
@@ -381,8 +384,9 @@ static unsigned authenticate(struct gd_app *app, struct MHD_Connection *conn,
 		if (res != GD_AUTH_OK) {
 			/* A stale cookie is no attack: not counted, and cleared. */
 			gd_api_set_session_cookie(&st->req, NULL);
-			*reply = gd_json_error("session_expired",
-			                       "the session expired or was logged out: log in again");
+			*reply =
+			    gd_json_error("session_expired",
+			                  "the session expired or was logged out: log in again");
 			return 401;
 		}
 	}
@@ -420,9 +424,9 @@ static unsigned check_csrf(struct MHD_Connection *conn, struct request_state *st
 		return 0;
 	GD_LOG_WARN("user '%s': %s %s without a valid " CSRF_HEADER " refused", st->user, method,
 	            st->req.path);
-	*reply = gd_json_error("csrf", "a session's %s needs the " CSRF_HEADER
-	                               " header that POST /api/login returned",
-	                       method);
+	*reply = gd_json_error(
+	    "csrf", "a session's %s needs the " CSRF_HEADER " header that POST /api/login returned",
+	    method);
 	return 403;
 }
 
@@ -606,8 +610,8 @@ static unsigned admit(struct listener *l, struct MHD_Connection *conn, struct re
 }
 
 /* First call: authenticate and route before reading a byte of the body. */
-static enum MHD_Result on_headers(struct listener *l, struct MHD_Connection *conn,
-                                  const char *url, const char *method, struct request_state *st)
+static enum MHD_Result on_headers(struct listener *l, struct MHD_Connection *conn, const char *url,
+                                  const char *method, struct request_state *st)
 {
 	json_t *reply = NULL;
 	init_request(l, conn, method, url, st);
@@ -626,8 +630,7 @@ static enum MHD_Result on_headers(struct listener *l, struct MHD_Connection *con
 		                      gd_auth_role_name(st->route->role));
 		return answer(conn, st, 403, reply);
 	}
-	if (st->route != NULL && st->route->body != GD_BODY_STREAM &&
-	    announced_too_large(conn, st))
+	if (st->route != NULL && st->route->body != GD_BODY_STREAM && announced_too_large(conn, st))
 		return answer(conn, st, 413, too_large_error(st));
 	if (st->route == NULL || st->route->body != GD_BODY_STREAM) {
 		gd_conns_reading(l->http->conns, st->conn_entry); /* a JSON body: on time too */
@@ -833,7 +836,9 @@ static int load_certificate(struct gd_http *http, char *err, size_t errlen)
 	snprintf(cert, sizeof(cert), "%s%s", configured ? cfg->tls_cert : cfg->state_dir,
 	         configured ? "" : "/tls/cert.pem");
 	snprintf(key, sizeof(key), "%s%s", cfg->tls_key[0] ? cfg->tls_key : cfg->state_dir,
-	         cfg->tls_key[0] ? "" : configured ? "" : "/tls/key.pem");
+	         cfg->tls_key[0] ? ""
+	         : configured    ? ""
+	                         : "/tls/key.pem");
 	if (configured && cfg->tls_key[0] == '\0')
 		snprintf(key, sizeof(key), "%s", cfg->tls_cert); /* one file with both */
 	int rc = gd_tls_load(&http->tls, cert, key, !configured, err, errlen);
@@ -894,7 +899,8 @@ int gd_http_start(struct gd_http **out, struct gd_app *app, char *err, size_t er
 {
 	const struct gd_config *cfg = app->cfg;
 	if (cfg->port == 0 && cfg->tls_port == 0) {
-		snprintf(err, errlen, "[http] port and [tls] port are both 0: nothing to listen on");
+		snprintf(err, errlen,
+		         "[http] port and [tls] port are both 0: nothing to listen on");
 		return -EINVAL;
 	}
 	if (cfg->tls_port != 0 && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
@@ -902,9 +908,8 @@ int gd_http_start(struct gd_http **out, struct gd_app *app, char *err, size_t er
 		return -ENOTSUP;
 	}
 	struct gd_http *http = calloc(1, sizeof(*http));
-	if (http == NULL ||
-	    (http->conns = gd_conns_new(cfg->max_connections, cfg->header_timeout,
-	                                cfg->idle_timeout)) == NULL) {
+	if (http == NULL || (http->conns = gd_conns_new(cfg->max_connections, cfg->header_timeout,
+	                                                cfg->idle_timeout)) == NULL) {
 		free(http);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -930,15 +935,14 @@ json_t *gd_http_status(struct gd_http *http)
 {
 	const struct gd_app *app = http->app;
 	json_t *tls = app->tls_fingerprint[0]
-	                  ? json_pack("{s:s, s:I}", "fingerprint", app->tls_fingerprint, "not_after",
-	                              (json_int_t)http->tls.not_after)
+	                  ? json_pack("{s:s, s:I}", "fingerprint", app->tls_fingerprint,
+	                              "not_after", (json_int_t)http->tls.not_after)
 	                  : json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "connections",
-	                 (json_int_t)gd_conns_count(http->conns), "connections_dropped",
-	                 (json_int_t)gd_conns_dropped(http->conns), "sessions",
-	                 (json_int_t)gd_sessions_count(app->sessions, now_ms()),
-	                 "throttled_addresses",
-	                 (json_int_t)gd_throttle_count(app->throttle, now_ms()), "tls", tls);
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:o}", "connections", (json_int_t)gd_conns_count(http->conns),
+	    "connections_dropped", (json_int_t)gd_conns_dropped(http->conns), "sessions",
+	    (json_int_t)gd_sessions_count(app->sessions, now_ms()), "throttled_addresses",
+	    (json_int_t)gd_throttle_count(app->throttle, now_ms()), "tls", tls);
 }
 
 void gd_http_stop(struct gd_http *http)

@@ -8,7 +8,8 @@
 
 struct gd_http;
 
-/* Listens on APP->cfg's HTTP and HTTPS addresses and ports. Returns 0, or -errno with a message in ERR. */
+/* Listens on APP->cfg's HTTP and HTTPS addresses and ports. Returns 0, or -errno with a message in
+ * ERR. */
 int gd_http_start(struct gd_http **out, struct gd_app *app, char *err, size_t errlen);
 
 /* Connections, sessions, throttled addresses and the certificate, for /api/status. */

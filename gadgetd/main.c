@@ -317,7 +317,8 @@ static int open_access(struct gd_app *app, const struct gd_config *cfg, char *er
 {
 	app->sessions = gd_sessions_new(256, (uint64_t)cfg->session_idle * 1000,
 	                                (uint64_t)cfg->session_lifetime * 1000);
-	app->throttle = gd_throttle_new(cfg->auth_delay_ms, cfg->auth_delay_max_ms, 15 * 60 * 1000);
+	app->throttle =
+	    gd_throttle_new(cfg->auth_delay_ms, cfg->auth_delay_max_ms, 15ULL * 60 * 1000);
 	if (app->sessions == NULL || app->throttle == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

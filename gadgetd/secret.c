@@ -30,7 +30,7 @@ int gd_secret_new(char out[GD_SECRET_TEXT + 1])
 	EVP_EncodeBlock((unsigned char *)b64, raw, sizeof(raw));
 	OPENSSL_cleanse(raw, sizeof(raw));
 	for (size_t i = 0; i < GD_SECRET_TEXT; i++)
-		out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+		out[i] = (char)(b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i]);
 	out[GD_SECRET_TEXT] = '\0';
 	OPENSSL_cleanse(b64, sizeof(b64));
 	return 0;

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define GD_SECRET_BYTES   32 /* 256 bits from getrandom */
-#define GD_SECRET_TEXT    43 /* their unpadded base64url length */
-#define GD_SECRET_DIGEST  32 /* SHA-256 */
+#define GD_SECRET_BYTES  32 /* 256 bits from getrandom */
+#define GD_SECRET_TEXT   43 /* their unpadded base64url length */
+#define GD_SECRET_DIGEST 32 /* SHA-256 */
 
 /* GD_SECRET_BYTES random bytes as base64url into OUT (GD_SECRET_TEXT + 1 bytes): 0 or -errno. */
 int gd_secret_new(char out[GD_SECRET_TEXT + 1]);

@@ -54,7 +54,8 @@ void gd_sessions_free(struct gd_sessions *s)
 
 static bool alive(const struct gd_sessions *s, const struct session *e, uint64_t now_ms)
 {
-	return e->live && now_ms - e->used_ms < s->idle_ms && now_ms - e->created_ms < s->lifetime_ms;
+	return e->live && now_ms - e->used_ms < s->idle_ms &&
+	       now_ms - e->created_ms < s->lifetime_ms;
 }
 
 int gd_sessions_create(struct gd_sessions *s, const char *user, uint64_t now_ms,

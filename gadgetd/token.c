@@ -5,6 +5,7 @@
 #include "token.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +31,11 @@ struct gd_tokens {
 
 static int hex_to_digest(const char *hex, unsigned char out[GD_SECRET_DIGEST])
 {
-	if (hex == NULL || strlen(hex) != 2 * GD_SECRET_DIGEST)
-		return -1;
-	for (size_t i = 0; i < GD_SECRET_DIGEST; i++) {
-		unsigned v;
-		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (unsigned char)v;
-	}
-	return 0;
+	size_t len = 0;
+	return hex != NULL && OPENSSL_hexstr2buf_ex(out, GD_SECRET_DIGEST, &len, hex, '\0') == 1 &&
+	               len == GD_SECRET_DIGEST
+	           ? 0
+	           : -1;
 }
 
 /* One record of the file into TK: 0, or -1 when it is not a token. */
@@ -66,7 +63,8 @@ static int load(struct gd_tokens *t, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(t->path, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL && json_error_code(&jerr) == json_error_cannot_open_file && errno == ENOENT)
+	if (root == NULL && json_error_code(&jerr) == json_error_cannot_open_file &&
+	    errno == ENOENT)
 		return 0;
 	if (!json_is_array(root) || json_array_size(root) > GD_TOKEN_MAX) {
 		snprintf(err, errlen, "%s: %s", t->path,
@@ -202,8 +200,8 @@ int gd_tokens_create(struct gd_tokens *t, const char *name, enum gd_role role, c
 	return rc;
 }
 
-int gd_tokens_check(struct gd_tokens *t, const char *secret, time_t now, char *name,
-                    size_t namelen, enum gd_role *role)
+int gd_tokens_check(struct gd_tokens *t, const char *secret, time_t now, char *name, size_t namelen,
+                    enum gd_role *role)
 {
 	if (strncmp(secret, GD_TOKEN_PREFIX, 4) != 0)
 		return -ENOENT;

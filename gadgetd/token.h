@@ -37,8 +37,8 @@ int gd_tokens_create(struct gd_tokens *t, const char *name, enum gd_role role, c
  * Checks SECRET at NOW: 0 with the token's name into NAME and role into *ROLE, -ENOENT for
  * no such token, -EKEYEXPIRED for one past its expiry.
  */
-int gd_tokens_check(struct gd_tokens *t, const char *secret, time_t now, char *name,
-                    size_t namelen, enum gd_role *role);
+int gd_tokens_check(struct gd_tokens *t, const char *secret, time_t now, char *name, size_t namelen,
+                    enum gd_role *role);
 
 /* The tokens, without secrets: a new JSON array reference (NULL without memory). */
 json_t *gd_tokens_list(struct gd_tokens *t);

@@ -49,8 +49,11 @@ def test_every_route_by_role(rig):
                        "%s %s as %s: %s %s (expected 403)" % (method, url, role, st, reply))
         st, _ = rig.api(method, url, body, auth=False)
         expect(st == 401, "%s %s without credentials: %s" % (method, url, st))
+        t = time.time()
         st, _ = rig.api(method, url, body, auth=("eyes", "wrong"))
         expect(st == 401, "%s %s with a wrong password: %s" % (method, url, st))
+        # The rig waits 100 ms after a first failure, doubling to 400 ms.
+        expect(time.time() - t >= 0.1, "%s %s: a wrong password answered at once" % (method, url))
 
 
 def test_a_viewer_changes_nothing(rig):

@@ -67,18 +67,21 @@ static void test_wrong_credentials(void **state)
 	char err[256], user[64] = "untouched";
 	assert_int_equal(gd_auth_set_password(path, "admin", "right", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:wrong"), true, user, sizeof(user), &role),
-	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:righ"), true, user, sizeof(user), &role),
-	                 GD_AUTH_DENIED);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:wrong"), true, user, sizeof(user), &role),
+	    GD_AUTH_DENIED);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:righ"), true, user, sizeof(user), &role),
+	    GD_AUTH_DENIED);
 	assert_int_equal(
 	    gd_auth_check_basic(auth, BASIC("admin:right "), true, user, sizeof(user), &role),
 	    GD_AUTH_DENIED);
 	assert_int_equal(
 	    gd_auth_check_basic(auth, BASIC("nobody:right"), true, user, sizeof(user), &role),
 	    GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:"), true, user, sizeof(user), &role),
-	                 GD_AUTH_DENIED);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:"), true, user, sizeof(user), &role),
+	    GD_AUTH_DENIED);
 	assert_string_equal(user, "admin"); /* named in the log line, whatever the result */
 	gd_auth_close(auth);
 }
@@ -143,7 +146,8 @@ static void test_missing_and_malformed(void **state)
 	const char *lower = BASIC("admin:pw");
 	char copy[128];
 	snprintf(copy, sizeof(copy), "basic %s", lower + 6);
-	assert_int_equal(gd_auth_check_basic(auth, copy, true, user, sizeof(user), &role), GD_AUTH_OK);
+	assert_int_equal(gd_auth_check_basic(auth, copy, true, user, sizeof(user), &role),
+	                 GD_AUTH_OK);
 	gd_auth_close(auth);
 }
 
@@ -154,13 +158,16 @@ static void test_password_change_reloads(void **state)
 	char err[256], user[64];
 	assert_int_equal(gd_auth_set_password(path, "admin", "old", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), true, user, sizeof(user), &role),
-	                 GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:old"), true, user, sizeof(user), &role),
+	    GD_AUTH_OK);
 	assert_int_equal(gd_auth_set_password(path, "admin", "new", -1, err, sizeof(err)), 0);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:old"), true, user, sizeof(user), &role),
-	                 GD_AUTH_DENIED);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("admin:new"), true, user, sizeof(user), &role),
-	                 GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:old"), true, user, sizeof(user), &role),
+	    GD_AUTH_DENIED);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("admin:new"), true, user, sizeof(user), &role),
+	    GD_AUTH_OK);
 	assert_int_equal(gd_auth_user_count(auth), 1); /* replaced, not added */
 	gd_auth_close(auth);
 }
@@ -200,14 +207,16 @@ static void test_roles(void **state)
 	/* A new password keeps the role unless one is given. */
 	assert_int_equal(gd_auth_set_password(path, "eyes", "d", -1, err, sizeof(err)), 0);
 	struct gd_auth *auth = open_users(path);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), true, user, sizeof(user), &role),
-	                 GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("boss:a"), true, user, sizeof(user), &role),
+	    GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_ADMIN);
 	assert_int_equal(gd_auth_check_basic(auth, BASIC("ops:b"), true, user, sizeof(user), &role),
 	                 GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_OPERATOR);
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("eyes:d"), true, user, sizeof(user), &role),
-	                 GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("eyes:d"), true, user, sizeof(user), &role),
+	    GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_VIEWER);
 	gd_auth_close(auth);
 	/* A line from before roles is an admin; an unknown role is an error with its line. */
@@ -219,8 +228,9 @@ static void test_roles(void **state)
 	*strrchr(line, ':') = '\0';
 	strcat(line, "\n");
 	auth = open_users(unit_write("users-legacy", line));
-	assert_int_equal(gd_auth_check_basic(auth, BASIC("boss:a"), true, user, sizeof(user), &role),
-	                 GD_AUTH_OK);
+	assert_int_equal(
+	    gd_auth_check_basic(auth, BASIC("boss:a"), true, user, sizeof(user), &role),
+	    GD_AUTH_OK);
 	assert_int_equal(role, GD_ROLE_ADMIN);
 	gd_auth_close(auth);
 	line[strlen(line) - 1] = '\0';

@@ -139,6 +139,48 @@ static void test_bad_values(void **state)
 	    2, "longer than 126");
 }
 
+/* The API's access and limits: secure defaults, each setting read, each range enforced. */
+static void test_http_limits_and_tls(void **state)
+{
+	(void)state;
+	struct gd_config cfg;
+	gd_config_defaults(&cfg);
+	assert_string_equal(cfg.bind, "127.0.0.1"); /* plain HTTP stays on the machine */
+	assert_int_equal(cfg.tls_port, 8443);
+	assert_string_equal(cfg.tls_cert, "");
+	assert_int_equal(cfg.body_max, 1024 * 1024);
+	const char *path = unit_write("limits.conf", "[http]\n"
+	                                             "port = 0\n"
+	                                             "session_idle = 600\n"
+	                                             "auth_delay_ms = 250\n"
+	                                             "max_connections = 128\n"
+	                                             "header_timeout = 5\n"
+	                                             "header_max = 8K\n"
+	                                             "body_max = 4M\n"
+	                                             "[tls]\n"
+	                                             "port = 443\n"
+	                                             "bind = ::\n"
+	                                             "cert = /etc/bmc/cert.pem\n"
+	                                             "key = /etc/bmc/key.pem\n");
+	char err[512] = "";
+	assert_int_equal(gd_config_load(&cfg, path, err, sizeof(err)), 0);
+	assert_int_equal(cfg.port, 0);
+	assert_int_equal(cfg.session_idle, 600);
+	assert_int_equal(cfg.auth_delay_ms, 250);
+	assert_int_equal(cfg.max_connections, 128);
+	assert_int_equal(cfg.header_timeout, 5);
+	assert_int_equal(cfg.header_max, 8192);
+	assert_int_equal(cfg.body_max, 4 << 20);
+	assert_int_equal(cfg.tls_port, 443);
+	assert_string_equal(cfg.tls_bind, "::");
+	assert_string_equal(cfg.tls_key, "/etc/bmc/key.pem");
+	expect_error("[http]\nmax_connections = 2\n", 2, "(4-1024)");
+	expect_error("[http]\nheader_max = 1M\n", 2, "not a size from 1K to 64K");
+	expect_error("[http]\nheader_timeout = 0\n", 2, "a number of seconds");
+	expect_error("[tls]\ncert = relative.pem\n", 2, "not an absolute path");
+	expect_error("[tls]\nport = 70000\n", 2, "a port number, or 0 for none");
+}
+
 static void test_syntax_error(void **state)
 {
 	(void)state;
@@ -170,6 +212,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_section),
 	    cmocka_unit_test(test_key_outside_section),
 	    cmocka_unit_test(test_bad_values),
+	    cmocka_unit_test(test_http_limits_and_tls),
 	    cmocka_unit_test(test_syntax_error),
 	    cmocka_unit_test(test_missing_file),
 	};

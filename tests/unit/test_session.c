@@ -10,12 +10,13 @@ static void test_create_find_revoke(void **state)
 	(void)state;
 	struct gd_sessions *s = gd_sessions_new(4, 1000, 10000);
 	char secret[GD_SECRET_TEXT + 1], other[GD_SECRET_TEXT + 1];
-	char csrf[GD_SESSION_CSRF_LEN + 1], csrf2[GD_SESSION_CSRF_LEN + 1], got[GD_SESSION_CSRF_LEN + 1];
+	char csrf[GD_SESSION_CSRF_LEN + 1], csrf2[GD_SESSION_CSRF_LEN + 1],
+	    got[GD_SESSION_CSRF_LEN + 1];
 	char user[64];
 	assert_int_equal(gd_sessions_create(s, "alice", 100, secret, csrf), 0);
 	assert_int_equal(strlen(secret), GD_SECRET_TEXT);
 	assert_int_equal(strspn(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	                                 "0123456789-_"),
+	                                "0123456789-_"),
 	                 GD_SECRET_TEXT);
 	assert_int_equal(strlen(csrf), GD_SESSION_CSRF_LEN);
 	assert_int_equal(gd_sessions_create(s, "bob", 100, other, csrf2), 0);

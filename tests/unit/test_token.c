@@ -25,9 +25,9 @@ static void test_lifecycle(void **state)
 	struct gd_tokens *t = NULL;
 	assert_int_equal(gd_tokens_open(&t, path, err, sizeof(err)), 0);
 	json_t *rec = NULL;
-	assert_int_equal(gd_tokens_create(t, "ci", GD_ROLE_OPERATOR, "admin", 0, secret, &rec, err,
-	                                  sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    gd_tokens_create(t, "ci", GD_ROLE_OPERATOR, "admin", 0, secret, &rec, err, sizeof(err)),
+	    0);
 	assert_int_equal(strncmp(secret, "gdt_", 4), 0);
 	assert_int_equal(strlen(secret), GD_TOKEN_TEXT);
 	assert_string_equal(json_string_value(json_object_get(rec, "role")), "operator");
@@ -48,7 +48,8 @@ static void test_lifecycle(void **state)
 	assert_int_equal(gd_tokens_open(&t, path, err, sizeof(err)), 0);
 	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role), 0);
 	secret[10] ^= 1;
-	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role), -ENOENT);
+	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role),
+	                 -ENOENT);
 	secret[10] ^= 1;
 	json_t *all = gd_tokens_list(t);
 	assert_int_equal(json_array_size(all), 1);
@@ -56,10 +57,12 @@ static void test_lifecycle(void **state)
 	json_decref(all);
 	assert_int_equal(gd_tokens_delete(t, "000000000000"), -ENOENT);
 	assert_int_equal(gd_tokens_delete(t, id), 0);
-	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role), -ENOENT);
+	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role),
+	                 -ENOENT);
 	gd_tokens_close(t);
 	assert_int_equal(gd_tokens_open(&t, path, err, sizeof(err)), 0);
-	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role), -ENOENT);
+	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role),
+	                 -ENOENT);
 	gd_tokens_close(t);
 }
 
@@ -72,18 +75,18 @@ static void test_refusals_and_expiry(void **state)
 	json_t *rec = NULL;
 	enum gd_role role;
 	assert_int_equal(gd_tokens_open(&t, path, err, sizeof(err)), 0);
-	assert_int_equal(gd_tokens_create(t, "../x", GD_ROLE_VIEWER, "admin", 0, secret, &rec, err,
-	                                  sizeof(err)),
-	                 -EINVAL);
+	assert_int_equal(
+	    gd_tokens_create(t, "../x", GD_ROLE_VIEWER, "admin", 0, secret, &rec, err, sizeof(err)),
+	    -EINVAL);
 	assert_int_equal(gd_tokens_create(t, "old", GD_ROLE_VIEWER, "admin", time(NULL) - 1, secret,
 	                                  &rec, err, sizeof(err)),
 	                 0);
 	json_decref(rec);
 	assert_int_equal(gd_tokens_check(t, secret, time(NULL), name, sizeof(name), &role),
 	                 -EKEYEXPIRED);
-	assert_int_equal(gd_tokens_create(t, "old", GD_ROLE_VIEWER, "admin", 0, secret, &rec, err,
-	                                  sizeof(err)),
-	                 -EEXIST);
+	assert_int_equal(
+	    gd_tokens_create(t, "old", GD_ROLE_VIEWER, "admin", 0, secret, &rec, err, sizeof(err)),
+	    -EEXIST);
 	assert_non_null(strstr(err, "old"));
 	assert_int_equal(gd_tokens_check(t, "Basic abc", time(NULL), name, sizeof(name), &role),
 	                 -ENOENT);
