@@ -63,7 +63,7 @@ def test_api_refuses_missing_wrong_and_malformed_credentials(rig):
     status, body = rig.api("GET", "/api/gadget")
     expect(body["connected"] is True, body)
     _, log = rig.sh("cat /var/log/gadgetd.log")
-    expect("authentication failed from" in log, log)
+    expect("authentication failed for 'mallory' from 10.0.2.2" in log, log)
     expect(password not in log, "the log holds a password")
 
 
