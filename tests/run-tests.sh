@@ -34,6 +34,8 @@ check() {
   check "builds clean with clang" make --no-print-directory CC=clang B=build/clang build/clang/gadgetd
   check "unit tests clean under valgrind" make --no-print-directory valgrind
   check "make install puts the files in place" tests/check-install.sh
+  check "fuzz harnesses run clean (5 s each)" make --no-print-directory fuzz FUZZ_TIME=5
+  check "systemd unit: verify, hardening, exposure score" tests/check-unit.sh
 } | tee "$R/checks.tap"
 
 echo "# e2e: booting the VM rig"
