@@ -159,6 +159,7 @@ $(B)/fuzz/fuzz_media_name: $(addprefix $(FUZZ_OBJ)/,media.o media_state.o lun.o 
 $(B)/fuzz/fuzz_ws: $(FUZZ_OBJ)/ws.o
 $(B)/fuzz/fuzz_telnet: $(FUZZ_OBJ)/telnet.o
 $(B)/fuzz/fuzz_auth: $(FUZZ_OBJ)/auth.o $(FUZZ_OBJ)/log.o
+$(B)/fuzz/fuzz_access: $(addprefix $(FUZZ_OBJ)/,auth.o token.o secret.o json.o log.o)
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(BASE) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SANITIZE) -fno-sanitize-recover=all \
