@@ -28,14 +28,35 @@
   media_read_vs_file_ratio  the server reading the inserted image (dd of its /dev/sdX), against
                  dd of the image file on the Pi side, caches dropped (1.0 = as fast)
 
+On the build machine, no VM (run first; see api_figures):
+  api_status_rps, api_p99_ms  GET /api/status with HTTP Basic, `wrk -t2 -c64 --latency`, gadgetd
+                 on loopback with `[gadget] functions = none` (no USB gadget)
+                 reference: nginx serving the same JSON body as a static file, same wrk run
+  nginx_status_rps, nginx_p99_ms  that reference
+  api_vs_nginx_ratio  api_status_rps / nginx_status_rps
+  auth_hash_ms   one crypt(3) of the users file's hash (median of 5): what a Basic request would
+                 pay without gadgetd's cache of verified passwords
+
+Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_WRK_SECONDS (10) sets
+each wrk run's length; GADGETD_BIN (build/gadgetd) the daemon it starts; BENCH_RUNS (5) the VM
+rig's repetitions.
+
 Prints a table and merges the figures into build/bench.json as {"name": {"value", "unit"}}.
 """
 import base64
+import ctypes
 import json
 import os
+import re
+import secrets
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "vm"))
@@ -43,6 +64,8 @@ import rig as rigmod  # noqa: E402
 import time  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "10"))
+GADGETD_BIN = os.environ.get("GADGETD_BIN", os.path.join(rigmod.BUILD, "gadgetd"))
 
 
 def guest_now(rig):
@@ -375,7 +398,338 @@ def console_figures(rig):
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# The JSON API on the build machine's loopback, against nginx (no VM, no USB gadget).
+#
+# Fairness, as chosen: both servers run as the same unprivileged user on 127.0.0.1, one at a
+# time under the same wrk (-t2 -c64, keep-alive: wrk's HTTP/1.1 connections stay open). nginx
+# gets `worker_processes auto` (one worker per CPU) because gadgetd's thread-per-connection
+# server may use every CPU too; its access log is off because gadgetd logs no request that
+# succeeds; `keepalive_requests` is raised so nginx does not close a connection every 1000
+# requests while gadgetd never does. nginx serves the body without authentication; gadgetd
+# checks HTTP Basic on every request (a cached, keyed MAC after the first one) and builds the
+# JSON each time.
+
+class BenchError(Exception):
+    pass
+
+
+def _as_bench_user():
+    """subprocess keywords that drop root to nobody (gadgetd and nginx run unprivileged)."""
+    if os.geteuid() != 0:
+        return {}
+    return {"user": 65534, "group": 65534, "extra_groups": []}
+
+
+def _give_to_bench_user(path):
+    if os.geteuid() != 0:
+        return
+    for d, dirs, files in os.walk(path):
+        os.chown(d, 65534, 65534)
+        for f in files:
+            os.chown(os.path.join(d, f), 65534, 65534)
+
+
+def _http_get(url, headers=None, timeout=5):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def _wait_http(url, headers, proc, what, logs, timeout=15):
+    """The first answer of URL, once PROC listens; its LOGS (files) go into the error if not."""
+    deadline = time.time() + timeout
+    why = "did not answer %s within %d s" % (url, timeout)
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            why = "exited with %s before answering" % proc.returncode
+            break
+        try:
+            return _http_get(url, headers)
+        except OSError:
+            time.sleep(0.05)
+    text = ""
+    for path in logs:
+        try:
+            with open(path) as f:
+                text += f.read()
+        except OSError:
+            pass
+    raise BenchError("%s %s\n%s" % (what, why, text))
+
+
+def _stop(proc, sig=signal.SIGTERM):
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def parse_wrk(text):
+    """Requests/sec, the 99% latency (ms) and every error wrk reports, from `wrk --latency`."""
+    out = {"rps": None, "p99_ms": None, "requests": None, "non_2xx": 0,
+           "socket_errors": {"connect": 0, "read": 0, "write": 0, "timeout": 0}}
+    m = re.search(r"^Requests/sec:\s+([0-9.]+)", text, re.M)
+    if m:
+        out["rps"] = float(m.group(1))
+    m = re.search(r"^\s+99%\s+([0-9.]+)(us|ms|s|m|h)\s*$", text, re.M)
+    if m:
+        out["p99_ms"] = float(m.group(1)) * _WRK_UNITS[m.group(2)]
+    m = re.search(r"^\s+(\d+) requests in ", text, re.M)
+    if m:
+        out["requests"] = int(m.group(1))
+    m = re.search(r"^\s+Non-2xx or 3xx responses:\s+(\d+)", text, re.M)
+    if m:
+        out["non_2xx"] = int(m.group(1))
+    m = re.search(r"^\s+Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text, re.M)
+    if m:
+        out["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups())))
+    return out
+
+
+def run_wrk(url, headers=None, what="wrk"):
+    """One `wrk -t2 -c64 -dN --latency` run against URL with HEADERS ({name: value}).
+
+    This is the hook for the other ways to authenticate: a later run passes its own header,
+    e.g. {"Authorization": "Bearer <token>"} for api_status_rps_bearer or
+    {"Cookie": "<session cookie>"} for api_status_rps_session (see api_figures).
+    Fails loudly (BenchError) on any non-2xx response or socket error: such a run measures
+    something else than the route and must not become a figure."""
+    cmd = ["wrk", "-t2", "-c64", "-d%ds" % WRK_SECONDS, "--latency"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", "%s: %s" % (name, value)]
+    cmd.append(url)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=WRK_SECONDS + 60)
+    res = parse_wrk(r.stdout)
+    errors = sum(res["socket_errors"].values())
+    if r.returncode != 0 or res["rps"] is None or res["p99_ms"] is None or not res["requests"]:
+        raise BenchError("%s: wrk failed (exit %d):\n%s%s" % (what, r.returncode, r.stdout, r.stderr))
+    if res["non_2xx"] or errors:
+        raise BenchError("%s: %d non-2xx responses, socket errors %s of %d requests: not a valid figure\n%s"
+                         % (what, res["non_2xx"], res["socket_errors"], res["requests"], r.stdout))
+    print("%s: %.0f req/s, p99 %.2f ms, %d requests, no errors" % (what, res["rps"], res["p99_ms"],
+                                                                   res["requests"]), flush=True)
+    return res
+
+
+def crypt_ms(password, setting, runs=5):
+    """Median milliseconds of one crypt(3) of PASSWORD with SETTING (a users-file hash)."""
+    lib = ctypes.CDLL("libcrypt.so.1")
+    lib.crypt.restype = ctypes.c_char_p
+    lib.crypt.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = lib.crypt(password.encode(), setting.encode())
+        times.append((time.perf_counter() - t) * 1000)
+        if out is None or out.decode() != setting:
+            raise BenchError("crypt(3) of the benchmark password does not give its users-file hash")
+    return statistics.median(times)
+
+
+NGINX_CONF = """\
+# Generated by tests/bench.py: the reference for GET /api/status, loopback only.
+worker_processes auto;
+daemon off;
+master_process on;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path %(dir)s/client_body;
+    proxy_temp_path %(dir)s/proxy;
+    fastcgi_temp_path %(dir)s/fastcgi;
+    uwsgi_temp_path %(dir)s/uwsgi;
+    scgi_temp_path %(dir)s/scgi;
+    keepalive_timeout 65;
+    keepalive_requests 100000000;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location = /api/status {
+            default_type application/json;
+            alias %(dir)s/status.json;
+        }
+    }
+}
+"""
+
+
+def api_figures():
+    """gadgetd's GET /api/status on loopback against nginx serving the same body; crypt's cost."""
+    load_before = os.getloadavg()[0]
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
+            raise BenchError("%s is missing: run scripts/install-deps.sh all" % tool)
+    nginx_bin = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+    if not os.access(GADGETD_BIN, os.X_OK):
+        raise BenchError("%s is not built (GADGETD_BIN)" % GADGETD_BIN)
+    tmp = tempfile.mkdtemp(prefix="gadgetd-bench-")
+    os.chmod(tmp, 0o755)
+    gd = ng = None
+    try:
+        # A copy of the binary, so the unprivileged user need not reach into the build tree.
+        binary = os.path.join(tmp, "gadgetd")
+        shutil.copy2(GADGETD_BIN, binary)
+        for d in ("state", "images"):
+            os.mkdir(os.path.join(tmp, d))
+        gd_port, ng_port = rigmod.free_port(), rigmod.free_port()
+        while ng_port == gd_port:
+            ng_port = rigmod.free_port()
+        users = os.path.join(tmp, "users")
+        conf = os.path.join(tmp, "gadgetd.conf")
+        with open(conf, "w") as f:
+            f.write("# Generated by tests/bench.py: no USB gadget, loopback only.\n"
+                    "[gadget]\nfunctions = none\n"
+                    "[media]\nimage_store = %s/images\n"
+                    "[http]\nbind = 127.0.0.1\nport = %d\nusers = %s\n"
+                    "[daemon]\nstate_dir = %s/state\n" % (tmp, gd_port, users, tmp))
+        _give_to_bench_user(tmp)
+        password = secrets.token_urlsafe(16)
+        r = subprocess.run([binary, "passwd", "--users", users, "admin"], input=password + "\n",
+                           capture_output=True, text=True, timeout=60, **_as_bench_user())
+        if r.returncode != 0:
+            raise BenchError("gadgetd passwd failed: %s" % r.stderr)
+        with open(users) as f:
+            setting = next(l for l in f if l.startswith("admin:")).split(":")[1]
+        auth = {"Authorization": "Basic " + base64.b64encode(("admin:" + password).encode()).decode()}
+
+        hash_ms = crypt_ms(password, setting)
+
+        gd_log = open(os.path.join(tmp, "gadgetd.log"), "w")
+        gd = subprocess.Popen([binary, "--config", conf], stdin=subprocess.DEVNULL, stdout=gd_log,
+                              stderr=subprocess.STDOUT, **_as_bench_user())
+        gd_log.close()  # the child has its own descriptor
+        gd_url = "http://127.0.0.1:%d/api/status" % gd_port
+        # The first request also fills gadgetd's cache of verified passwords.
+        status, body = _wait_http(gd_url, auth, gd, "gadgetd", [gd_log.name])
+        if status != 200:
+            raise BenchError("gadgetd: GET /api/status answered %d: %r" % (status, body[:200]))
+        json.loads(body)
+        with open(os.path.join(tmp, "status.json"), "wb") as f:
+            f.write(body)
+        with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF % {"dir": tmp, "port": ng_port})
+        _give_to_bench_user(tmp)
+
+        gadgetd_run = run_wrk(gd_url, auth, "gadgetd GET /api/status (Basic)")
+        # HOOK: more ways to authenticate, same route, same wrk (see run_wrk). Once gadgetd has
+        # them, get a token / session cookie here and add, with these exact names:
+        #   bearer = run_wrk(gd_url, {"Authorization": "Bearer " + token}, "gadgetd (Bearer)")
+        #   session = run_wrk(gd_url, {"Cookie": cookie}, "gadgetd (session cookie)")
+        #   -> "api_status_rps_bearer", "api_status_rps_session" in the figures below.
+        extra_runs = {}
+        _stop(gd)
+        if gd.returncode != 0:
+            with open(gd_log.name) as f:
+                raise BenchError("gadgetd exited with %d after the run:\n%s" % (gd.returncode, f.read()))
+
+        ng_out = open(os.path.join(tmp, "nginx.out"), "w")
+        ng = subprocess.Popen([nginx_bin, "-p", tmp, "-c", os.path.join(tmp, "nginx.conf"),
+                               "-e", os.path.join(tmp, "nginx-error.log")],
+                              stdin=subprocess.DEVNULL, stdout=ng_out, stderr=subprocess.STDOUT,
+                              **_as_bench_user())
+        ng_out.close()
+        ng_url = "http://127.0.0.1:%d/api/status" % ng_port
+        status, ng_body = _wait_http(ng_url, {}, ng, "nginx",
+                                     [ng_out.name, os.path.join(tmp, "nginx-error.log")])
+        if status != 200 or ng_body != body:
+            raise BenchError("nginx: GET /api/status answered %d, not the same body" % status)
+        nginx_run = run_wrk(ng_url, {}, "nginx GET /api/status (static file)")
+        _stop(ng, signal.SIGQUIT)  # graceful: workers finish, the master exits 0
+    finally:
+        _stop(gd)
+        _stop(ng, signal.SIGQUIT)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # Other work on the build machine skews both runs, unequally: the load average before them
+    # goes with the figures.
+    wrk_meta = {"wrk": "-t2 -c64 -d%ds --latency" % WRK_SECONDS,
+                "loadavg_1min_before": round(load_before, 2)}
+    figures = {
+        "api_status_rps": dict({"value": round(gadgetd_run["rps"], 1), "unit": "req/s", "auth": "basic"},
+                               **wrk_meta),
+        "api_p99_ms": {"value": round(gadgetd_run["p99_ms"], 2), "unit": "ms"},
+        "nginx_status_rps": dict({"value": round(nginx_run["rps"], 1), "unit": "req/s",
+                                  "workers": os.cpu_count()}, **wrk_meta),
+        "nginx_p99_ms": {"value": round(nginx_run["p99_ms"], 2), "unit": "ms"},
+        "api_vs_nginx_ratio": {"value": round(gadgetd_run["rps"] / nginx_run["rps"], 3), "unit": "ratio"},
+        "auth_hash_ms": {"value": round(hash_ms, 2), "unit": "ms", "hash": setting.split("$")[1]},
+    }
+    for name, run in extra_runs.items():
+        figures[name] = dict({"value": round(run["rps"], 1), "unit": "req/s"}, **wrk_meta)
+    return figures
+
+
+def print_api_figures(f):
+    print("%-34s %10s %10s %8s" % ("figure (loopback, no VM)", "gadgetd", "nginx", "ratio"))
+    print("%-34s %10.0f %10.0f %8.3f   (req/s; api_vs_nginx_ratio; %s)" % (
+        "GET /api/status: api_status_rps", f["api_status_rps"]["value"], f["nginx_status_rps"]["value"],
+        f["api_vs_nginx_ratio"]["value"], f["api_status_rps"]["wrk"]))
+    print("%-34s %10.2f %10.2f %8.2f   (ms)" % (
+        "api_p99_ms", f["api_p99_ms"]["value"], f["nginx_p99_ms"]["value"],
+        f["api_p99_ms"]["value"] / max(f["nginx_p99_ms"]["value"], 0.001)))
+    for name in ("api_status_rps_bearer", "api_status_rps_session"):
+        if name in f:
+            print("%-34s %10.0f %10.0f %8.3f" % (name, f[name]["value"], f["nginx_status_rps"]["value"],
+                                                 f[name]["value"] / f["nginx_status_rps"]["value"]))
+    h = f["auth_hash_ms"]["value"]
+    print("%-34s %10.2f   (one crypt(3) of the users file's $%s$ hash, median of 5)" % (
+        "auth_hash_ms", h, f["auth_hash_ms"]["hash"]))
+    print("  gadgetd checks HTTP Basic on every request, but only the first request with a password "
+          "pays crypt(3):\n  a verified password is remembered as a keyed MAC, so the requests after "
+          "it skip the hash.\n  Without that cache one CPU could verify at most %.0f requests/s." % (1000.0 / h))
+    print("  reference: nginx (worker_processes auto = %d, access log off, no auth) serving the same "
+          "JSON body as a static file" % os.cpu_count())
+    if f["api_status_rps"]["loadavg_1min_before"] > 1.0:
+        print("  warning: load average %.2f on %d CPUs before the runs: other work may have skewed "
+              "these figures" % (f["api_status_rps"]["loadavg_1min_before"], os.cpu_count()))
+
+
+def merge_figures(figures):
+    path = os.path.join(rigmod.BUILD, "bench.json")
+    try:
+        with open(path) as f:
+            merged = json.load(f)
+    except (OSError, ValueError):
+        merged = {}
+    merged.update(figures)
+    with open(path + ".tmp", "w") as f:
+        json.dump(merged, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(path + ".tmp", path)
+    return path
+
+
 def main():
+    only = os.environ.get("BENCH_ONLY", "")
+    if only not in ("", "api"):
+        sys.exit("BENCH_ONLY: 'api' or nothing")
+    try:
+        api = api_figures()
+    except BenchError as e:
+        print("bench: %s" % e, file=sys.stderr)
+        return 1
+    path = merge_figures(api)
+    print_api_figures(api)
+    if only == "api":
+        print("written to %s" % os.path.relpath(path))
+        return 0
+    print(flush=True)
+    return rig_main()
+
+
+def rig_main():
     rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
                      fresh_store=True)
     rig.boot()
@@ -410,21 +764,11 @@ def main():
         "rss_idle_kib_ref_busybox_httpd": {"value": rss_ref, "unit": "KiB"},
         "rss_current_kib": {"value": rss_now, "unit": "KiB"},
     }
-    path = os.path.join(rigmod.BUILD, "bench.json")
-    try:
-        with open(path) as f:
-            merged = json.load(f)
-    except (OSError, ValueError):
-        merged = {}
     figures.update(keyboard)
     figures.update(media)
     figures.update(power)
     figures.update(console)
-    merged.update(figures)
-    with open(path + ".tmp", "w") as f:
-        json.dump(merged, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(path + ".tmp", path)
+    path = merge_figures(figures)
 
     print("%-34s %10s %10s %8s" % ("figure", "gadgetd", "reference", "ratio"))
     print("%-34s %10.1f %10.1f %8.2f   (median of %d; all: %s)" % (
