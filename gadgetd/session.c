@@ -52,10 +52,17 @@ void gd_sessions_free(struct gd_sessions *s)
 	free(s);
 }
 
+/* B - A, or 0 when B is earlier: threads read the clock before they take the lock, so the
+ * times they bring may arrive out of order. */
+static uint64_t since(uint64_t a, uint64_t b)
+{
+	return b > a ? b - a : 0;
+}
+
 static bool alive(const struct gd_sessions *s, const struct session *e, uint64_t now_ms)
 {
-	return e->live && now_ms - e->used_ms < s->idle_ms &&
-	       now_ms - e->created_ms < s->lifetime_ms;
+	return e->live && since(e->used_ms, now_ms) < s->idle_ms &&
+	       since(e->created_ms, now_ms) < s->lifetime_ms;
 }
 
 int gd_sessions_create(struct gd_sessions *s, const char *user, uint64_t now_ms,
@@ -107,7 +114,8 @@ int gd_sessions_find(struct gd_sessions *s, const char *secret, uint64_t now_ms,
 	struct session *e = lookup(s, secret);
 	int rc = -ENOENT;
 	if (e != NULL && alive(s, e, now_ms)) {
-		e->used_ms = now_ms;
+		if (now_ms > e->used_ms)
+			e->used_ms = now_ms;
 		snprintf(user, userlen, "%s", e->user);
 		memcpy(csrf, e->csrf, GD_SESSION_CSRF_LEN + 1);
 		rc = 0;

@@ -63,9 +63,11 @@ static void address_key(const struct sockaddr *addr, unsigned char key[16])
 	}
 }
 
+/* Callers read the clock before the lock: a NOW_MS older than the slot's last failure is
+ * no reason to forget it. */
 static bool stale(const struct gd_throttle *t, const struct slot *s, uint64_t now_ms)
 {
-	return s->last_ms == 0 || now_ms - s->last_ms >= t->forget_ms;
+	return s->last_ms == 0 || (now_ms > s->last_ms && now_ms - s->last_ms >= t->forget_ms);
 }
 
 /* The slot of KEY, or NULL. Caller holds the lock. */
@@ -122,8 +124,10 @@ uint64_t gd_throttle_fail(struct gd_throttle *t, const struct sockaddr *addr, ui
 		wait *= 2;
 	if (wait > t->max_ms)
 		wait = t->max_ms;
-	s->last_ms = now_ms;
-	s->until_ms = now_ms + wait;
+	if (now_ms > s->last_ms)
+		s->last_ms = now_ms;
+	if (now_ms + wait > s->until_ms)
+		s->until_ms = now_ms + wait;
 	pthread_mutex_unlock(&t->lock);
 	return wait;
 }

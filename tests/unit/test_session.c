@@ -52,6 +52,21 @@ static void test_expiry(void **state)
 	gd_sessions_free(s);
 }
 
+/* Threads read the clock before they take the lock: an older time must not end a session. */
+static void test_times_out_of_order(void **state)
+{
+	(void)state;
+	struct gd_sessions *s = gd_sessions_new(4, 1000, 100000);
+	char secret[GD_SECRET_TEXT + 1], csrf[GD_SESSION_CSRF_LEN + 1], user[64];
+	assert_int_equal(gd_sessions_create(s, "alice", 5000, secret, csrf), 0);
+	assert_int_equal(gd_sessions_find(s, secret, 5500, user, sizeof(user), csrf), 0);
+	assert_int_equal(gd_sessions_find(s, secret, 5400, user, sizeof(user), csrf), 0);
+	assert_int_equal(gd_sessions_find(s, secret, 4999, user, sizeof(user), csrf), 0);
+	/* The later use counts: idle from 5500, not from 4999. */
+	assert_int_equal(gd_sessions_find(s, secret, 6400, user, sizeof(user), csrf), 0);
+	gd_sessions_free(s);
+}
+
 static void test_full_table_drops_least_recent(void **state)
 {
 	(void)state;
@@ -73,6 +88,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_find_revoke),
 	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_times_out_of_order),
 	    cmocka_unit_test(test_full_table_drops_least_recent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
