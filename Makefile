@@ -41,6 +41,10 @@ $(B)/.deps-all: scripts/install-deps.sh
 $(B)/gadgetd: $(OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The daemon with ASan and UBSan (the unit tests' objects): what the e2e tests run in the rig.
+$(B)/gadgetd-asan: $(ASAN_OBJS)
+	$(CC) $(SANITIZE) -o $@ $^ $(PKG_LIBS)
+
 $(B)/obj/%.o: gadgetd/%.c | $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) $(CFLAGS) $(DEFS) $(PKG_CFLAGS) -c -o $@ $<
@@ -111,7 +115,7 @@ rig: $(B)/rig/initrd.cpio.gz
 
 unit: $(UNIT_BINS)
 
-test: all unit rig $(B)/xkb-decode
+test: all unit rig $(B)/xkb-decode $(B)/gadgetd-asan
 	PYTHON=$(PYTHON) tests/run-tests.sh
 
 run: all rig

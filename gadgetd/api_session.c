@@ -118,8 +118,9 @@ unsigned gd_api_tokens_post(struct gd_api_request *req, json_t **reply)
 	}
 	int role = gd_auth_role_parse(role_name);
 	if (role < 0) {
-		*reply = gd_json_error("bad_request", "unknown role '%s' (viewer, operator, admin)",
-		                       role_name);
+		*reply =
+		    gd_json_error("bad_request",
+		                  "'role': unknown role '%s' (viewer, operator, admin)", role_name);
 		return 400;
 	}
 	char secret[GD_TOKEN_TEXT + 1];
@@ -127,6 +128,10 @@ unsigned gd_api_tokens_post(struct gd_api_request *req, json_t **reply)
 	time_t expires = expires_in ? time(NULL) + (time_t)expires_in : 0;
 	int rc = gd_tokens_create(req->app->tokens, name, (enum gd_role)role, req->user, expires,
 	                          secret, &record, err, sizeof(err));
+	if (rc == -EINVAL) {
+		*reply = gd_json_error("bad_request", "'name': %s", err);
+		return 400;
+	}
 	if (rc < 0)
 		return token_error(rc, err, reply);
 	GD_LOG_INFO("user '%s' created API token '%s' (%s)", req->user, name, role_name);

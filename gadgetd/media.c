@@ -555,8 +555,13 @@ static int run_download(struct gd_job *job, void *ctx)
 static int check_url(const char *url, char *err, size_t errlen)
 {
 	const char *why = NULL;
-	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+	const char *authority = strncmp(url, "http://", 7) == 0    ? url + 7
+	                        : strncmp(url, "https://", 8) == 0 ? url + 8
+	                                                           : NULL;
+	if (authority == NULL)
 		why = "must be http:// or https://";
+	else if (*authority == '/' || *authority == '\0') /* libcurl would take "http:///x" */
+		why = "has no host";
 	else if (strlen(url) >= sizeof(((struct download *)NULL)->url))
 		why = "is too long (2047 bytes at most)";
 	for (const unsigned char *p = (const unsigned char *)url; why == NULL && *p; p++) {

@@ -33,12 +33,21 @@ def collect(name_filter):
     return tests
 
 
+def sanitizer_check(rig):
+    """A test whose requests made ASan, UBSan or LeakSanitizer report fails with the report."""
+    reports = rig.sanitizer_reports()
+    if reports:
+        rig.sh("rm -f /var/log/sanitizer.*")
+        raise AssertionError("sanitizer report in the guest:\n" + "\n".join(reports.splitlines()[:40]))
+
+
 def main():
     tests = collect(sys.argv[1] if len(sys.argv) > 1 else "")
     print("1..%d" % len(tests), flush=True)
     vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
     rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True,
-                     console_port=rigmod.free_port(), tls_port=rigmod.free_port())
+                     console_port=rigmod.free_port(), tls_port=rigmod.free_port(),
+                     sanitized=os.environ.get("GADGETD_RIG_SANITIZED", "1") == "1")
     failed = 0
     try:
         t0 = time.time()
@@ -54,6 +63,8 @@ def main():
             t = time.time()
             try:
                 func(rig)
+                if rig.sanitized:
+                    sanitizer_check(rig)
                 print("ok %d - %s (%.1fs)" % (i, name, time.time() - t), flush=True)
             except Exception as e:
                 failed += 1
@@ -62,6 +73,12 @@ def main():
                         traceback.format_exc().splitlines()[-6:]:
                     print("#   " + line, flush=True)
                 rig.recover()
+                if rig.sanitized:  # reported here, not blamed on the next test
+                    try:
+                        sanitizer_check(rig)
+                    except AssertionError as report:
+                        for line in str(report).splitlines():
+                            print("#   " + line, flush=True)
     finally:
         rig.shutdown()
     return 1 if failed else 0

@@ -17,6 +17,9 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
 mkdir -p /var/log /var/lib/gadgetd /mnt/small /mnt/cd
+# The e2e tests' rig runs a gadgetd built with ASan and UBSan: every process started from
+# here on reports to /var/log/sanitizer.PID.
+[ -f /etc/rig/sanitizer.env ] && . /etc/rig/sanitizer.env
 for m in /lib/modules/*.ko; do insmod "$m" 2>/dev/null || echo "rig: insmod $m failed"; done
 mount -t configfs none /sys/kernel/config
 

@@ -60,9 +60,12 @@ class Rig:
     STORE_SIZE = 8 << 30  # the Pi side's image store (/dev/vda at /var/lib/gadgetd), sparse
     SMALL_SIZE = 64 << 20  # a small disk (/dev/vdb at /mnt/small) for "store full" tests
 
-    def __init__(self, vm_dir=None, port=None, fresh_store=False, console_port=None, tls_port=None):
-        """FRESH_STORE: a new empty image store each boot (tests); otherwise it is kept."""
+    def __init__(self, vm_dir=None, port=None, fresh_store=False, console_port=None, tls_port=None,
+                 sanitized=False):
+        """FRESH_STORE: a new empty image store each boot (tests); otherwise it is kept.
+        SANITIZED: the guest runs build/gadgetd-asan (ASan and UBSan) instead of build/gadgetd."""
         self.fresh_store = fresh_store
+        self.sanitized = sanitized
         self.dir = os.path.abspath(vm_dir or os.environ.get("GADGETD_VM_DIR") or os.path.join(BUILD, "vm"))
         self.port = int(port or os.environ.get("GADGETD_PORT") or 8080)
         self.url = "http://127.0.0.1:%d" % self.port
@@ -99,6 +102,8 @@ class Rig:
             subprocess.run([os.path.join(BUILD, "gadgetd"), "passwd", "--users",
                             os.path.join(etc, "users"), user], input=password + "\n",
                            text=True, check=True, capture_output=True)
+            if self.sanitized:
+                self._overlay_sanitized(overlay)
             files = subprocess.run(["find", "."], cwd=overlay, check=True, capture_output=True).stdout
             archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=overlay, input=files,
                                      check=True, capture_output=True).stdout
@@ -112,6 +117,29 @@ class Rig:
             out.write(data + b"\0" * (-len(data) % 512))
             out.write(archive)
         return path
+
+    @staticmethod
+    def _overlay_sanitized(overlay):
+        """The sanitized gadgetd over the plain one, with its libraries (the runtimes and what
+        they pull in)."""
+        binary = os.path.join(BUILD, "gadgetd-asan")
+        os.makedirs(os.path.join(overlay, "usr", "bin"))
+        shutil.copy2(binary, os.path.join(overlay, "usr", "bin", "gadgetd"))
+        libs = subprocess.run(["ldd", binary], check=True, capture_output=True, text=True).stdout
+        for lib in (w for w in libs.split() if w.startswith("/")):
+            os.makedirs(overlay + os.path.dirname(lib), exist_ok=True)
+            shutil.copy(lib, overlay + lib)
+        os.makedirs(os.path.join(overlay, "etc", "rig"))
+        shutil.copy(os.path.join(ROOT, "tests", "vm", "lsan.supp"), os.path.join(overlay, "etc", "rig"))
+        with open(os.path.join(overlay, "etc", "rig", "sanitizer.env"), "w") as f:
+            f.write("export ASAN_OPTIONS=log_path=/var/log/sanitizer:detect_leaks=1:abort_on_error=1\n"
+                    "export UBSAN_OPTIONS=log_path=/var/log/sanitizer:print_stacktrace=1\n"
+                    "export LSAN_OPTIONS=log_path=/var/log/sanitizer:suppressions=/etc/rig/lsan.supp\n")
+
+    def sanitizer_reports(self):
+        """What ASan, UBSan and LeakSanitizer reported in the guest so far (empty: nothing)."""
+        _, out = self.sh("cat /var/log/sanitizer.* 2>/dev/null; true", timeout=30)
+        return out.strip()
 
     # -- disks ----------------------------------------------------------------------------
     def _mkfs(self, path, size):
