@@ -29,6 +29,9 @@
 #define CSRF_HEADER    "X-CSRF-Token"
 /* A failed login's reply waits this long at most; the address waits longer to try again. */
 #define FAIL_REPLY_MAX_MS 2000
+/* A connection's memory beyond the headers: its read buffer, so uploads come in large chunks
+ * (header_max itself is checked here, with JSON replies). */
+#define POOL_EXTRA ((size_t)64 * 1024)
 /* Modern TLS only: 1.2 and 1.3, GnuTLS's default ciphers for them. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
@@ -591,10 +594,42 @@ static void init_request(struct listener *l, struct MHD_Connection *conn, const 
 	                                  .reply_fd = -1};
 }
 
+static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+	(void)kind;
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": ", CRLF or "=&" */
+	return MHD_YES;
+}
+
+/* The request line and headers against header_max: 0, 414 or 431 with the reply built. */
+static unsigned check_header_size(struct MHD_Connection *conn, const struct request_state *st,
+                                  json_t **reply)
+{
+	unsigned max = st->req.app->cfg->header_max;
+	size_t line = strlen(st->req.path);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_length, &line);
+	size_t headers = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, add_length, &headers);
+	if (line > max) {
+		*reply = gd_json_error("uri_too_long", "the request line exceeds %u bytes", max);
+		return 414;
+	}
+	if (line + headers > max) {
+		*reply = gd_json_error("headers_too_large", "the request's headers exceed %u bytes",
+		                       max);
+		return 431;
+	}
+	return 0;
+}
+
 /* Who may do what: 0, or the status of the refusal already built. */
 static unsigned admit(struct listener *l, struct MHD_Connection *conn, struct request_state *st,
                       json_t **reply)
 {
+	unsigned status = check_header_size(conn, st, reply);
+	if (status != 0)
+		return status;
 	if (gd_conns_over(l->http->conns, st->conn_entry)) {
 		st->req.retry_after = 1;
 		*reply = gd_json_error("busy", "all %u connections are in use: try again",
@@ -603,7 +638,7 @@ static unsigned admit(struct listener *l, struct MHD_Connection *conn, struct re
 	}
 	if (st->route != NULL && st->route->public)
 		return 0;
-	unsigned status = authenticate(l->http->app, conn, st, reply);
+	status = authenticate(l->http->app, conn, st, reply);
 	if (status == 0)
 		status = check_csrf(conn, st, reply);
 	return status;
@@ -880,8 +915,9 @@ static int start_listener(struct gd_http *http, struct listener *l, bool tls, ch
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_NOTIFY_CONNECTION,
 	    on_connection, l, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections + 16,
 	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)cfg->header_max, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024),
-	    MHD_OPTION_ARRAY, tls ? tls_options : tls_options + 3, MHD_OPTION_END);
+	    (size_t)cfg->header_max + POOL_EXTRA, MHD_OPTION_THREAD_STACK_SIZE,
+	    (size_t)(256 * 1024), MHD_OPTION_ARRAY, tls ? tls_options : tls_options + 3,
+	    MHD_OPTION_END);
 	if (l->mhd == NULL) {
 		close(fd);
 		snprintf(err, errlen, "libmicrohttpd failed to start on %s port %u", addr, port);

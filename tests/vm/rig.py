@@ -132,7 +132,7 @@ class Rig:
         os.makedirs(os.path.join(overlay, "etc", "rig"))
         shutil.copy(os.path.join(ROOT, "tests", "vm", "lsan.supp"), os.path.join(overlay, "etc", "rig"))
         with open(os.path.join(overlay, "etc", "rig", "sanitizer.env"), "w") as f:
-            f.write("export ASAN_OPTIONS=log_path=/var/log/sanitizer:detect_leaks=1:abort_on_error=1\n"
+            f.write("export ASAN_OPTIONS=log_path=/var/log/sanitizer:detect_leaks=1:abort_on_error=1:quarantine_size_mb=16\n"
                     "export UBSAN_OPTIONS=log_path=/var/log/sanitizer:print_stacktrace=1\n"
                     "export LSAN_OPTIONS=log_path=/var/log/sanitizer:suppressions=/etc/rig/lsan.supp\n")
 
