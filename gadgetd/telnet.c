@@ -15,7 +15,10 @@ struct gd_telnet {
 	bool client_binary;       /* the client sends BINARY (RFC 856): no NVT CR rules */
 	bool after_cr;            /* the last console byte from the client was CR */
 	bool compressed; /* the client started MCCP, never offered (libtelnet inflates it anyway) */
+	int scan;        /* where the client's bytes are, for finding IAC SB COMPRESS2 */
 };
+
+enum { SCAN_DATA, SCAN_IAC, SCAN_OPTION, SCAN_SB };
 
 /* What we do (us) and let the client do (him); libtelnet refuses the rest. */
 static const telnet_telopt_t telopts[] = {
@@ -156,6 +159,33 @@ void gd_telnet_free(struct gd_telnet *t)
 	free(t);
 }
 
+/*
+ * How many of DATA's bytes come before a client's IAC SB COMPRESS2 (LEN: none). libtelnet
+ * inflates whatever follows that, offered or not, and its inflater can be made to crash
+ * (a NULL write when a nested stream ends): it must never see one.
+ */
+static size_t before_compress(struct gd_telnet *t, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = data[i];
+		switch (t->scan) {
+		case SCAN_IAC:
+			t->scan = b == TELNET_SB                         ? SCAN_SB
+			          : b >= TELNET_WILL && b <= TELNET_DONT ? SCAN_OPTION
+			                                                 : SCAN_DATA;
+			break;
+		case SCAN_SB:
+			if (b == TELNET_TELOPT_COMPRESS2)
+				return i >= 2 ? i - 2 : 0;
+			t->scan = SCAN_DATA; /* the option byte of some other subnegotiation */
+			break;
+		default: /* data, or the option byte of WILL, WONT, DO, DONT */
+			t->scan = b == TELNET_IAC && t->scan == SCAN_DATA ? SCAN_IAC : SCAN_DATA;
+		}
+	}
+	return len;
+}
+
 int gd_telnet_from_client(struct gd_telnet *t, const uint8_t *data, size_t len,
                           struct gd_telnet_buf *in)
 {
@@ -163,10 +193,15 @@ int gd_telnet_from_client(struct gd_telnet *t, const uint8_t *data, size_t len,
 		return buf_append(in, data, len);
 	if (t->compressed)
 		return -EPROTO;
+	size_t take = before_compress(t, data, len);
 	t->err = 0;
 	t->in = in;
-	telnet_recv(t->tn, (const char *)data, len);
+	telnet_recv(t->tn, (const char *)data, take);
 	t->in = NULL;
+	if (take < len) {
+		t->compressed = true;
+		return -EPROTO;
+	}
 	return t->err;
 }
 

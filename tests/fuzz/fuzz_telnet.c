@@ -48,8 +48,12 @@ static void from_client(const uint8_t *data, size_t size)
 		FUZZ_CHECK(more.len == 0);
 	}
 	FUZZ_CHECK(in_whole.len <= size);
-	FUZZ_CHECK(same(&in_whole, &in_pieces));
-	FUZZ_CHECK(same(gd_telnet_output(whole), gd_telnet_output(pieces)));
+	/* A session ended by MCCP is cut at the command, wherever the reads split it: what came
+	 * before in a protocol error that libtelnet reads differently when split may differ. */
+	if (rc_whole == 0) {
+		FUZZ_CHECK(same(&in_whole, &in_pieces));
+		FUZZ_CHECK(same(gd_telnet_output(whole), gd_telnet_output(pieces)));
+	}
 	gd_telnet_buf_free(&in_whole);
 	gd_telnet_buf_free(&in_pieces);
 	gd_telnet_free(whole);

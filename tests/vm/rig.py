@@ -134,7 +134,8 @@ class Rig:
         with open(os.path.join(overlay, "etc", "rig", "sanitizer.env"), "w") as f:
             f.write("export ASAN_OPTIONS=log_path=/var/log/sanitizer:detect_leaks=1:abort_on_error=1:quarantine_size_mb=16\n"
                     "export UBSAN_OPTIONS=log_path=/var/log/sanitizer:print_stacktrace=1\n"
-                    "export LSAN_OPTIONS=log_path=/var/log/sanitizer:suppressions=/etc/rig/lsan.supp\n")
+                    "export LSAN_OPTIONS=log_path=/var/log/sanitizer:suppressions=/etc/rig/lsan.supp:"
+                    "print_suppressions=0\n")
 
     def sanitizer_reports(self):
         """What ASan, UBSan and LeakSanitizer reported in the guest so far (empty: nothing)."""
