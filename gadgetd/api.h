@@ -148,6 +148,9 @@ enum gd_auth_result gd_api_check_password(struct gd_api_request *req, const char
 unsigned gd_api_auth_failed(struct gd_api_request *req, enum gd_auth_result res, const char *user,
                             json_t **reply);
 
+/* CLOCK_MONOTONIC in milliseconds: the clock of sessions and failed-login waits. */
+uint64_t gd_api_now_ms(void);
+
 /* The session cookie's Set-Cookie value for SECRET (NULL: one that clears it) into REQ. */
 void gd_api_set_session_cookie(struct gd_api_request *req, const char *secret);
 

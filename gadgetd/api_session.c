@@ -12,13 +12,6 @@
 
 #define LOG_PREFIX "AUTH: "
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 unsigned gd_api_login_post(struct gd_api_request *req, json_t **reply)
 {
 	const char *user = NULL, *password = NULL;
@@ -39,7 +32,7 @@ unsigned gd_api_login_post(struct gd_api_request *req, json_t **reply)
 	if (res != GD_AUTH_OK)
 		return gd_api_auth_failed(req, res, user, reply);
 	char secret[GD_SECRET_TEXT + 1], csrf[GD_SESSION_CSRF_LEN + 1];
-	if (gd_sessions_create(req->app->sessions, user, now_ms(), secret, csrf) < 0) {
+	if (gd_sessions_create(req->app->sessions, user, gd_api_now_ms(), secret, csrf) < 0) {
 		*reply = gd_json_error("internal", "no randomness for a session");
 		return 500;
 	}

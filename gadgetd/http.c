@@ -244,7 +244,7 @@ static enum MHD_Result send_upgrade(struct MHD_Connection *conn, struct gd_api_r
 	return ret;
 }
 
-static uint64_t now_ms(void)
+uint64_t gd_api_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -269,7 +269,7 @@ enum gd_auth_result gd_api_check_password(struct gd_api_request *req, const char
 	struct gd_app *app = req->app;
 	enum gd_auth_result res = gd_auth_check_password(app->auth, name, password, false, role);
 	if (res == GD_AUTH_THROTTLED &&
-	    gd_throttle_wait_ms(app->throttle, req->client, now_ms()) == 0)
+	    gd_throttle_wait_ms(app->throttle, req->client, gd_api_now_ms()) == 0)
 		res = gd_auth_check_password(app->auth, name, password, true, role);
 	return res;
 }
@@ -285,7 +285,7 @@ unsigned gd_api_auth_failed(struct gd_api_request *req, enum gd_auth_result res,
 		                                       "token, or a session from POST /api/login");
 		return 401;
 	}
-	uint64_t now = now_ms();
+	uint64_t now = gd_api_now_ms();
 	if (res == GD_AUTH_THROTTLED) {
 		uint64_t wait = gd_throttle_wait_ms(req->app->throttle, req->client, now);
 		req->retry_after = (unsigned)((wait + 999) / 1000);
@@ -326,7 +326,7 @@ static enum gd_auth_result check_session(struct gd_app *app, const char *secret,
                                          struct request_state *st)
 {
 	if (strlen(secret) != GD_SECRET_TEXT ||
-	    gd_sessions_find(app->sessions, secret, now_ms(), st->user, sizeof(st->user),
+	    gd_sessions_find(app->sessions, secret, gd_api_now_ms(), st->user, sizeof(st->user),
 	                     st->csrf) < 0)
 		return GD_AUTH_DENIED;
 	if (gd_auth_user_role(app->auth, st->user, &st->role) < 0) {
@@ -361,7 +361,7 @@ static enum gd_auth_result check_basic(struct gd_app *app, const char *header,
 	enum gd_auth_result res =
 	    gd_auth_check_basic(app->auth, header, false, st->user, sizeof(st->user), &st->role);
 	if (res == GD_AUTH_THROTTLED &&
-	    gd_throttle_wait_ms(app->throttle, st->req.client, now_ms()) == 0)
+	    gd_throttle_wait_ms(app->throttle, st->req.client, gd_api_now_ms()) == 0)
 		res = gd_auth_check_basic(app->auth, header, true, st->user, sizeof(st->user),
 		                          &st->role);
 	return res;
@@ -977,8 +977,8 @@ json_t *gd_http_status(struct gd_http *http)
 	return json_pack(
 	    "{s:I, s:I, s:I, s:I, s:o}", "connections", (json_int_t)gd_conns_count(http->conns),
 	    "connections_dropped", (json_int_t)gd_conns_dropped(http->conns), "sessions",
-	    (json_int_t)gd_sessions_count(app->sessions, now_ms()), "throttled_addresses",
-	    (json_int_t)gd_throttle_count(app->throttle, now_ms()), "tls", tls);
+	    (json_int_t)gd_sessions_count(app->sessions, gd_api_now_ms()), "throttled_addresses",
+	    (json_int_t)gd_throttle_count(app->throttle, gd_api_now_ms()), "tls", tls);
 }
 
 void gd_http_stop(struct gd_http *http)
