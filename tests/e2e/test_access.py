@@ -46,6 +46,10 @@ def test_session_lifecycle_and_csrf(rig):
     csrf = body["csrf_token"]
     st, who = with_cookie(rig, "GET", "/api/session", cookie)
     expect(st == 200 and who["via"] == "session" and who["csrf_token"] == csrf, who)
+    h = rig.last_headers
+    expect(h.get("X-Content-Type-Options") == "nosniff" and h.get("X-Frame-Options") == "DENY" and
+           "default-src 'none'" in (h.get("Content-Security-Policy") or "") and
+           h.get("Cache-Control") == "no-store" and h.get("Server") is None, dict(h))
     # A state change with the cookie alone is refused, and changes nothing.
     st, reply = with_cookie(rig, "PUT", "/api/macros/csrf-probe", cookie, {"macro": "Enter"})
     expect(st == 403 and reply["error"]["code"] == "csrf", "%s %s" % (st, reply))
