@@ -129,13 +129,15 @@ void gd_conns_free(struct gd_conns *c)
 	free(c);
 }
 
-/* The idle or unfinished connection that has waited the longest, or NULL. */
-static struct gd_conn *longest_waiting(struct gd_conns *c)
+/* The idle or unfinished connection that has waited the longest, or NULL. A request still
+ * arriving counts only after a quarter of its time: one that came a moment ago is a client
+ * being served, not a slow one, and the newcomer gets the 503 instead. */
+static struct gd_conn *longest_waiting(struct gd_conns *c, uint64_t now)
 {
 	struct gd_conn *found = NULL;
 	for (struct gd_conn *e = c->head; e != NULL; e = e->next) {
-		if ((e->state == HEADERS || e->state == IDLE) &&
-		    (found == NULL || e->since_ms < found->since_ms))
+		bool slow = e->state == HEADERS && now - e->since_ms >= c->header_ms / 4;
+		if ((slow || e->state == IDLE) && (found == NULL || e->since_ms < found->since_ms))
 			found = e;
 	}
 	return found;
@@ -156,7 +158,7 @@ struct gd_conn *gd_conns_add(struct gd_conns *c, int fd, bool tls)
 	for (struct gd_conn *x = c->head; x != NULL; x = x->next)
 		live += x->state != DROPPED;
 	if (live >= c->max) {
-		struct gd_conn *victim = longest_waiting(c);
+		struct gd_conn *victim = longest_waiting(c, e->since_ms);
 		if (victim != NULL)
 			drop(c, victim, "making room for a new connection");
 		else

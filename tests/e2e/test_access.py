@@ -216,6 +216,7 @@ def test_slowloris_does_not_starve_others(rig):
             s = socket.create_connection(("127.0.0.1", rig.port), 10)
             s.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\n")
             slow.append(s)
+        time.sleep(1.5)  # a request that began a moment ago is served, not taken for a slow one
         worst = 0.0
         for _ in range(12):
             t = time.time()
@@ -259,6 +260,7 @@ def test_busy_server_answers_503(rig):
     for t in threads:
         t.start()
     refused = None
+    time.sleep(2)  # let every long poll arrive; a newcomer would not make room for one just begun
     deadline = time.time() + 15
     while refused is None and time.time() < deadline and not done:  # until all 32 are in
         time.sleep(0.3)

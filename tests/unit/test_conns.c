@@ -65,23 +65,29 @@ static void test_deadline_gives_408(void **state)
 static void test_full_makes_room_or_503(void **state)
 {
 	(void)state;
-	struct gd_conns *c = gd_conns_new(2, 60, 60);
-	int a[2], b[2], d[2], f[2];
+	struct gd_conns *c = gd_conns_new(2, 2, 60);
+	int a[2], b[2], d[2], e[2], f[2];
 	pair(a);
 	pair(b);
 	pair(d);
+	pair(e);
 	pair(f);
 	struct gd_conn *ea = gd_conns_add(c, a[0], false);
 	struct gd_conn *eb = gd_conns_add(c, b[0], false);
 	gd_conns_busy(c, eb);
-	/* Full: the one still sending its request (A) makes room for D. */
+	/* Full, and A's request began a moment ago: A is being served, the newcomer D waits. */
 	struct gd_conn *ed = gd_conns_add(c, d[0], false);
-	assert_false(gd_conns_over(c, ed));
+	assert_true(gd_conns_over(c, ed));
+	gd_conns_remove(c, ed);
+	/* A quarter of the deadline later A counts as slow and makes room for E. */
+	usleep(600 * 1000);
+	struct gd_conn *ee = gd_conns_add(c, e[0], false);
+	assert_false(gd_conns_over(c, ee));
 	char buf[512];
 	assert_true(read_until_eof(a[1], buf, sizeof(buf), 1000) > 0);
 	assert_non_null(strstr(buf, " 408 "));
-	/* B and D busy (A dropped): no one to make room for F, which gets 503. */
-	gd_conns_busy(c, ed);
+	/* B and E busy (A dropped): no one to make room for F, which gets 503. */
+	gd_conns_busy(c, ee);
 	struct gd_conn *ef = gd_conns_add(c, f[0], false);
 	assert_true(gd_conns_over(c, ef));
 	/* Handed-over connections are never dropped, idle or not. */
@@ -90,11 +96,11 @@ static void test_full_makes_room_or_503(void **state)
 	assert_int_equal(read_until_eof(b[1], buf, sizeof(buf), 300), -1);
 	gd_conns_remove(c, ea);
 	gd_conns_remove(c, eb);
-	gd_conns_remove(c, ed);
+	gd_conns_remove(c, ee);
 	gd_conns_remove(c, ef);
 	gd_conns_free(c);
-	int *all[] = {a, b, d, f};
-	for (size_t i = 0; i < 4; i++) {
+	int *all[] = {a, b, d, e, f};
+	for (size_t i = 0; i < 5; i++) {
 		close(all[i][0]);
 		close(all[i][1]);
 	}
