@@ -26,8 +26,20 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
 .PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps \
-	fuzz fuzz-build
-all: $(B)/gadgetd
+	fuzz fuzz-build webui
+all: $(B)/gadgetd $(B)/webui.stamp
+
+# The browser panel's static files in $(B)/webui (npm fetches the terminal library once).
+WEBUI_SRCS := $(shell find webui -type f ! -path 'webui/node_modules/*')
+$(B)/webui.stamp: $(WEBUI_SRCS) tools/build-webui.sh | $(B)/.deps
+	tools/build-webui.sh $(B)/webui
+	@touch $@
+webui: $(B)/webui.stamp
+
+# The browser tests' driver (playwright-core, pinned by its lock file) for Debian's Chromium.
+$(B)/browser.stamp: tests/browser/package.json tests/browser/package-lock.json | $(B)/.deps-all
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Build dependencies only (what a Pi needs); the rig and the tests need the rest.
 deps: $(B)/.deps
@@ -77,6 +89,7 @@ $(B)/unit/test_telnet: $(B)/asan/telnet.o
 $(B)/unit/test_tls: $(B)/asan/tls.o $(B)/asan/log.o
 $(B)/unit/test_throttle: $(B)/asan/throttle.o
 $(B)/unit/test_conns: $(B)/asan/conns.o $(B)/asan/log.o
+$(B)/unit/test_webui: $(B)/asan/webui.o
 $(B)/unit/test_session: $(B)/asan/session.o $(B)/asan/secret.o
 $(B)/unit/test_token: $(B)/asan/token.o $(B)/asan/secret.o $(B)/asan/json.o $(B)/asan/auth.o $(B)/asan/log.o
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
@@ -108,14 +121,14 @@ $(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	tests/vm/fetch-kernel.sh $(B)/cache/kernel > $@.tmp && mv $@.tmp $@
 
-$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf $(wildcard keymaps/*.keymap)
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf $(wildcard keymaps/*.keymap)
 	tests/vm/mkinitramfs.sh $(B)/cache/kernel/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
 
 unit: $(UNIT_BINS)
 
-test: all unit rig $(B)/xkb-decode $(B)/gadgetd-asan
+test: all unit rig $(B)/xkb-decode $(B)/gadgetd-asan $(B)/browser.stamp
 	PYTHON=$(PYTHON) tests/run-tests.sh
 
 run: all rig
@@ -186,12 +199,12 @@ format:
 	clang-format -i gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c \
 		tests/fuzz/*.c tests/fuzz/*.h
 
-install: $(B)/gadgetd
+install: all
 	install -D -m 0755 $(B)/gadgetd $(DESTDIR)$(PREFIX)/bin/gadgetd
 	install -D -m 0644 docs/gadgetd.conf.example $(DESTDIR)$(SYSCONFDIR)/gadgetd.conf.example
 	install -d $(DESTDIR)$(DATADIR)/keymaps $(DESTDIR)$(DATADIR)/webui
 	cp -r keymaps/. $(DESTDIR)$(DATADIR)/keymaps/
-	cp -r webui/. $(DESTDIR)$(DATADIR)/webui/
+	cp -r $(B)/webui/. $(DESTDIR)$(DATADIR)/webui/
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
 	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		docs/gadgetd.service.in > $(DESTDIR)$(UNITDIR)/gadgetd.service
@@ -199,7 +212,7 @@ install: $(B)/gadgetd
 
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/rig $(B)/test-results \
-		$(B)/gen-keymaps $(B)/xkb-decode $(B)/clang $(B)/valgrind $(B)/fuzz
+		$(B)/gen-keymaps $(B)/xkb-decode $(B)/webui $(B)/webui.stamp $(B)/browser.stamp $(B)/clang $(B)/valgrind $(B)/fuzz
 
 distclean:
 	rm -rf $(B)

@@ -84,6 +84,7 @@ void gd_config_defaults(struct gd_config *cfg)
 	 * sent faster; requests may ask for less. */
 	cfg->pacing_ms = 20;
 	snprintf(cfg->keymaps_dir, sizeof(cfg->keymaps_dir), "%s/keymaps", GD_DATADIR);
+	snprintf(cfg->webui_dir, sizeof(cfg->webui_dir), "%s/webui", GD_DATADIR);
 	snprintf(cfg->power_chip, sizeof(cfg->power_chip), "gpiochip0");
 	cfg->press_ms = 500;
 	cfg->long_press_ms = 5000;
@@ -128,6 +129,14 @@ static int set_path(void *field, const struct option *o, const char *value, char
 		return -1;
 	}
 	return set_string(field, o, value, msg, msglen);
+}
+
+/* An absolute path, or nothing to turn the feature off. */
+static int set_path_or_off(void *field, const struct option *o, const char *value, char *msg,
+                           size_t msglen)
+{
+	return value[0] ? set_path(field, o, value, msg, msglen)
+	                : set_string(field, o, value, msg, msglen);
 }
 
 static int set_name(void *field, const struct option *o, const char *value, char *msg,
@@ -344,6 +353,7 @@ static const struct option options[] = {
     NUM("http", "idle_timeout", idle_timeout, 1, 86400, "a number of seconds"),
     SIZE("http", "header_max", header_max, 1024, 64UL << 10),
     SIZE("http", "body_max", body_max, 4096, 64UL << 20),
+    OPT("http", "webui", set_path_or_off, webui_dir),
     NUM("tls", "port", tls_port, PORT_OFF),
     OPT("tls", "bind", set_address, tls_bind),
     OPT("tls", "cert", set_path, tls_cert),

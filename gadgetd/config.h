@@ -46,6 +46,7 @@ struct gd_config {
 	unsigned idle_timeout;      /* seconds a connection may stay silent */
 	unsigned header_max;        /* bytes of request line and headers (else 431) */
 	unsigned body_max;          /* bytes of a JSON body (else 413); uploads stream */
+	char webui_dir[PATH_MAX];   /* the browser panel's files; empty: no panel */
 	/* [tls] */
 	unsigned tls_port; /* 0: no HTTPS */
 	char tls_bind[64];

@@ -23,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "tls.h"
+#include "webui.h"
 
 #define LOG_PREFIX     "HTTP: "
 #define SESSION_COOKIE "gadgetd_session"
@@ -116,6 +117,7 @@ struct request_state {
 	bool answered; /* a reply was queued: what else arrives is discarded */
 	bool too_large;
 	bool failed; /* a streaming route gave up mid-body: ROUTE_STATUS is the answer */
+	bool webui;  /* a file of the browser panel: public, GET and HEAD only */
 	const struct gd_api_route *route; /* NULL: no route (404) or wrong method (405) */
 	unsigned route_status;
 	json_t *route_error;
@@ -127,17 +129,24 @@ struct request_state {
 	char *body;
 };
 
-/* What every reply carries: no sniffing, no framing, no caching of what may be secret. */
+/* No sniffing, no framing, no leaking of the address bar, what the page may load. */
+static void add_safety_headers(struct MHD_Response *resp, const struct gd_api_request *req,
+                               const char *csp)
+{
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	if (req->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
+/* What every API reply carries: the above, and no caching of what may be secret. */
 static void add_common_headers(struct MHD_Response *resp, const struct gd_api_request *req,
                                unsigned status)
 {
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Content-Security-Policy",
-	                        "default-src 'none'; frame-ancestors 'none'");
-	if (req->tls)
-		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+	add_safety_headers(resp, req, "default-src 'none'; frame-ancestors 'none'");
 	if (req->set_cookie[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie);
 	if (req->retry_after) {
@@ -188,6 +197,48 @@ static enum MHD_Result send_file(struct MHD_Connection *conn, struct gd_api_requ
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
 	add_common_headers(resp, req, 200);
 	enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* A file of the panel, revalidated on every load (a cheap 304) so an upgrade shows at once. */
+static enum MHD_Result send_webui(struct MHD_Connection *conn, struct request_state *st)
+{
+	struct gd_api_request *req = &st->req;
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		json_t *reply = gd_json_error("method_not_allowed",
+		                              "%s %s is not supported (allowed: GET, HEAD)",
+		                              req->method, req->path);
+		return send_json(conn, req, 405, reply);
+	}
+	const char *encoding =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	struct gd_webui_file file;
+	int rc = gd_webui_open(req->app->cfg->webui_dir, req->path, gd_webui_accepts_gzip(encoding),
+	                       &file);
+	if (rc < 0)
+		return send_json(
+		    conn, req, rc == -EINVAL ? 400 : 404,
+		    rc == -EINVAL ? gd_json_error("bad_request", "not a file name: %s", req->path)
+		                  : gd_json_error("not_found", "no such resource: %s", req->path));
+	const char *match =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	bool unchanged = match != NULL && strcmp(match, file.etag) == 0;
+	struct MHD_Response *resp =
+	    unchanged ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+	              : MHD_create_response_from_fd64(file.size, file.fd);
+	if (unchanged || resp == NULL)
+		close(file.fd);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, file.type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, file.etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (file.gzip)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	add_safety_headers(resp, req, GD_WEBUI_CSP);
+	enum MHD_Result ret = MHD_queue_response(conn, unchanged ? 304 : 200, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
@@ -636,7 +687,7 @@ static unsigned admit(struct listener *l, struct MHD_Connection *conn, struct re
 		                       st->req.app->cfg->max_connections);
 		return 503;
 	}
-	if (st->route != NULL && st->route->public)
+	if (st->webui || (st->route != NULL && st->route->public))
 		return 0;
 	status = authenticate(l->http->app, conn, st, reply);
 	if (status == 0)
@@ -653,6 +704,11 @@ static enum MHD_Result on_headers(struct listener *l, struct MHD_Connection *con
 	/* Checking a password may take a while (and a failure waits): not the client's delay. */
 	gd_conns_busy(l->http->conns, st->conn_entry);
 	find_route(method, url, st);
+	if (st->route_status == 404 && st->req.app->cfg->webui_dir[0] && gd_webui_owns(url)) {
+		st->webui = true;
+		json_decref(st->route_error);
+		st->route_error = NULL;
+	}
 	unsigned status = admit(l, conn, st, &reply);
 	if (status != 0)
 		return answer(conn, st, status, reply);
@@ -706,6 +762,8 @@ static enum MHD_Result on_complete_body(struct listener *l, struct MHD_Connectio
 	json_t *reply = NULL;
 	unsigned status;
 	gd_conns_busy(l->http->conns, st->conn_entry);
+	if (st->webui)
+		return send_webui(conn, st);
 	if (st->route == NULL || st->failed) {
 		status = st->route_status;
 		reply = st->route_error;

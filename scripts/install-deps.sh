@@ -13,8 +13,11 @@ if [ "$WHAT" = all ]; then
   PKGS+=(clang libclang-rt-14-dev libevdev-dev libcmocka-dev clang-format clang-tidy cppcheck valgrind
          qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
          libxkbcommon-dev xkb-data libx11-data e2fsprogs dosfstools mtools
-         python3-websockets socat nginx wrk systemd openssl)
+         python3-websockets socat nginx wrk systemd openssl chromium fonts-dejavu-core)
 fi
+# Node and npm build the browser panel (and run its tests). A Node.js installed some other
+# way is used as it is.
+command -v npm >/dev/null || PKGS+=(nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

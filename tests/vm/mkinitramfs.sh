@@ -39,6 +39,8 @@ done
 # The keymaps where the daemon looks by default (PREFIX=/usr/local).
 mkdir -p "$ROOT/usr/local/share/gadgetd/keymaps"
 cp "$HERE"/../../keymaps/*.keymap "$ROOT/usr/local/share/gadgetd/keymaps/"
+# The browser panel, as make built it.
+cp -r "$B/webui" "$ROOT/usr/local/share/gadgetd/webui"
 
 install -m 0755 "$HERE/init.sh" "$ROOT/init"
 install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$HERE/ref-compose" "$ROOT/usr/bin/"
