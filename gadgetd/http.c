@@ -158,6 +158,17 @@ static void add_common_headers(struct MHD_Response *resp, const struct gd_api_re
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
+/* Whether a 401 should bring up the browser's own password prompt: for curl and for a URL
+ * typed into the address bar, never for a page's scripts (the panel has its login form) nor
+ * where a session is in play. */
+static bool wants_challenge(struct MHD_Connection *conn, const struct gd_api_request *req)
+{
+	const char *mode = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Mode");
+	return req->via != GD_VIA_SESSION && req->session == NULL &&
+	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Requested-With") == NULL &&
+	       (mode == NULL || strcmp(mode, "navigate") == 0);
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *conn, const struct gd_api_request *req,
                                  unsigned status, json_t *body)
 {
@@ -177,8 +188,7 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, const struct gd_ap
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	add_common_headers(resp, req, status);
-	/* A browser's own password prompt only where no session is in play. */
-	if (status == 401 && req->via != GD_VIA_SESSION && req->session == NULL)
+	if (status == 401 && wants_challenge(conn, req))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                        "Basic realm=\"gadgetd\", charset=\"UTF-8\"");
 	enum MHD_Result ret = MHD_queue_response(conn, status, resp);

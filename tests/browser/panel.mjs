@@ -16,6 +16,9 @@ const password = process.env.GADGETD_PASSWORD;
 const shots = process.env.GADGETD_SHOTS;
 const arg = process.env.SCENARIO_ARG || '';
 const TIMEOUT = 30000;
+// HTTP errors a scenario provokes on purpose and the page handles; Chromium logs each one.
+// A 401 is the answer to a wrong password or to no session yet.
+const allowed = new Set([401]);
 
 function fail(message) {
   throw new Error(message);
@@ -107,6 +110,69 @@ const scenarios = {
     return { status, progress };
   },
 
+  // The virtual keyboard (a latched Shift, Caps Lock whose LED the page then shows lit), then
+  // capture mode with a German user's keyboard: the physical key right of T (code KeyY) makes
+  // a "z" in the browser and must reach the server as that key, Y, whatever it prints there.
+  async keyboard(page) {
+    await login(page);
+    const key = (code) => page.click(`#vkbd button[data-code="${code}"]`);
+    await page.locator('#vkbd button[data-code="KeyA"]').waitFor({ state: 'visible', timeout: TIMEOUT });
+    await key('ShiftLeft');
+    const latched = await page.evaluate(() =>
+      document.querySelector('#vkbd button[data-code="ShiftLeft"]').getAttribute('aria-pressed'));
+    await key('KeyA');
+    await key('KeyB');
+    await key('CapsLock');
+    await until(page, () => document.querySelector('#led-caps').classList.contains('on'),
+      'the Caps Lock LED never lit');
+    await shot(page, 'keyboard-caps', '#section-keys');
+    await key('CapsLock');
+    await until(page, () => !document.querySelector('#led-caps').classList.contains('on'),
+      'the Caps Lock LED never went out');
+    await page.click('#capture-toggle');
+    await until(page, () => document.activeElement === document.querySelector('#capture-area'),
+      'the capture area has no focus');
+    const cdp = await page.context().newCDPSession(page);
+    const press = async (code, k, vk) => {
+      await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', code, key: k, text: k.length === 1 ? k : undefined, windowsVirtualKeyCode: vk });
+      await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', code, key: k, windowsVirtualKeyCode: vk });
+    };
+    await press('KeyY', 'z', 90);
+    await press('Enter', 'Enter', 13);
+    await until(page, () => /enter/.test(document.querySelector('#capture-status').textContent),
+      'capture mode never sent the keys');
+    await shot(page, 'keyboard-capture', '#section-keys');
+    return { latched };
+  },
+
+  // A saved macro: a parse error is shown at its line, then saved, run and deleted.
+  async macros(page) {
+    allowed.add(400); // the refused save, which the page shows
+    await login(page);
+    await page.fill('#macro-name', 'panel-test');
+    await page.fill('#macro-description', 'from the browser test');
+    await page.fill('#macro-text', 'f12\nwait 2x\nenter');
+    await page.click('#macro-save');
+    const error = await until(page, () => {
+      const t = document.querySelector('#macro-error').textContent;
+      return /line 2/.test(t) ? t : null;
+    }, 'no parse error at line 2');
+    const marked = await page.evaluate(() => document.querySelector('#macro-gutter .bad')?.textContent);
+    await shot(page, 'macro-error', '#section-keys');
+    await page.fill('#macro-text', 'f12\nwait 100ms\nenter');
+    await page.click('#macro-save');
+    const run = page.locator('#macro-list button[data-macro="panel-test"]');
+    await run.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await run.click();
+    await until(page, () => [...document.querySelectorAll('#jobs [data-job-id]')]
+      .some((row) => /done/.test(row.textContent)), 'the macro run never finished');
+    await page.click('#macro-list button[data-delete-macro="panel-test"]');
+    await page.locator('#confirm').waitFor({ state: 'visible', timeout: TIMEOUT });
+    await page.click('#confirm-ok');
+    await run.waitFor({ state: 'detached', timeout: TIMEOUT });
+    return { error, marked };
+  },
+
   // Chooses ARG (a local ISO) in the file picker, uploads it, inserts it as a CD-ROM.
   async upload(page) {
     await login(page);
@@ -193,21 +259,21 @@ async function main() {
   if (!scenario) fail(`usage: node panel.mjs ${Object.keys(scenarios).join('|')}`);
   mkdirSync(shots, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'gadgetd-chromium-'));
-  const browser = await chromium.launch({
+  // A fresh, empty profile each time: nothing cached or remembered from a run before.
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${profile}`],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const problems = [];
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(TIMEOUT);
-    // A 401 is the answer to a wrong password or to no session yet, which the page handles;
-    // Chromium still logs it. Every other error counts.
     page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 401 /.test(m.text())) problems.push(`console: ${m.text()}`);
+      const status = /the server responded with a status of (\d+)/.exec(m.text());
+      if (m.type() === 'error' && !(status && allowed.has(Number(status[1])))) problems.push(`console: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     const origin = new URL(base);
@@ -222,7 +288,7 @@ async function main() {
     if (problems.length) fail(problems.join('\n'));
     console.log(JSON.stringify(result));
   } finally {
-    await browser.close();
+    await context.close();
     rmSync(profile, { recursive: true, force: true });
   }
 }

@@ -50,9 +50,13 @@ def test_static_files_headers_and_refusals(rig):
         expect(st in want, "%s: %s %s" % (path, st, body))
     st, body = rig.api("POST", "/index.html", auth=False, raw=b"x")
     expect(st == 405 and body["error"]["code"] == "method_not_allowed", (st, body))
-    # The API is still the API, and still asks for credentials.
+    # The API is still the API, and still asks for credentials: with the browser's password
+    # prompt for curl or the address bar, without it for a page's scripts (it has a form).
     st, body = rig.api("GET", "/api/status", auth=False)
-    expect(st == 401, st)
+    expect(st == 401 and rig.last_headers["WWW-Authenticate"].startswith("Basic"), (st, rig.last_headers))
+    for header in ({"Sec-Fetch-Mode": "cors"}, {"X-Requested-With": "gadgetd-webui"}):
+        st, body = rig.api("GET", "/api/session", auth=False, headers=header)
+        expect(st == 401 and "WWW-Authenticate" not in rig.last_headers, (header, rig.last_headers))
 
 
 def test_the_panel_is_small(rig):
@@ -78,6 +82,24 @@ def test_ctrl_alt_del_button_reaches_the_server(rig):
     browse(rig, "macro")
     pressed = [k for k, v, _ in keys_after(rig, mark) if v == 1]
     expect(pressed == ["KEY_LEFTCTRL", "KEY_LEFTALT", "KEY_DELETE"], pressed)
+
+
+def test_virtual_keyboard_leds_and_capture_by_physical_key(rig):
+    mark = len(rig.events())
+    got = browse(rig, "keyboard")
+    expect(got["latched"] == "true", got)
+    pressed = [k for k, v, _ in keys_after(rig, mark) if v == 1]
+    expect(pressed == ["KEY_LEFTSHIFT", "KEY_A", "KEY_B", "KEY_CAPSLOCK", "KEY_CAPSLOCK", "KEY_Y",
+                       "KEY_ENTER"], pressed)
+
+
+def test_saved_macro_error_at_its_line_run_and_delete(rig):
+    mark = len(rig.events())
+    got = browse(rig, "macros")
+    expect("line 2" in got["error"] and got["marked"] == "2", got)
+    pressed = [k for k, v, _ in keys_after(rig, mark) if v == 1]
+    expect(pressed == ["KEY_F12", "KEY_ENTER"], pressed)
+    expect(rig.api("GET", "/api/macros/panel-test")[0] == 404, "the macro was not deleted")
 
 
 def test_paste_box_types_the_text(rig):
