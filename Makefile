@@ -175,6 +175,7 @@ $(B)/fuzz/fuzz_json: FUZZ_LIBS = -Wl,--wrap=gd_media_download
 $(B)/fuzz/fuzz_media_name: $(addprefix $(FUZZ_OBJ)/,media.o media_state.o lun.o jobs.o gadget.o log.o)
 $(B)/fuzz/fuzz_ws: $(FUZZ_OBJ)/ws.o
 $(B)/fuzz/fuzz_telnet: $(FUZZ_OBJ)/telnet.o
+$(B)/fuzz/fuzz_webui: $(FUZZ_OBJ)/webui.o
 $(B)/fuzz/fuzz_auth: $(FUZZ_OBJ)/auth.o $(FUZZ_OBJ)/log.o
 $(B)/fuzz/fuzz_access: $(addprefix $(FUZZ_OBJ)/,auth.o token.o secret.o json.o log.o)
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h | $(B)/.deps-all

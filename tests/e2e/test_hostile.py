@@ -762,6 +762,26 @@ def test_tokens_and_login(rig):
     expect(st == 200, "after the hostile logins: %s %s" % (st, body))
 
 
+def test_panel_paths(rig):
+    """The browser panel's files: paths that climb out, hide, smuggle bytes or are huge are
+    refused with a JSON error and serve nothing; the API's prefix is never the panel's."""
+    setup(rig)
+    cases = []
+    for path in ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/shadow", "/vendor/../../etc/passwd",
+                 "/.%2e/x", "/index.html%00.js", "/%00", "/index.html%0a", "/js/%2e%2e%2fmain.js",
+                 "/.git/config", "/.env", "//etc/passwd", "/js//main.js", "/a%20b", "/%ff.js",
+                 "/%C3%A9.html",
+                 "/" + "a" * 200 + ".js", "/x/" * 300]:
+        cases.append(Case("GET", path, None, (400, 404, 414)))
+    for path in ["/nope.html", "/js/nope.js", "/vendor", "/js/"]:
+        cases.append(Case("GET", path, None, 404, code="not_found"))
+    for method in ["POST", "PUT", "DELETE", "PATCH"]:
+        cases.append(Case(method, "/index.html", b"x", 405, code="method_not_allowed"))
+    for path in ["/api", "/api/", "/api/index.html", "/api/../index.html", "/redfish"]:
+        cases.append(Case("GET", path, None, (400, 404), code=None))
+    run_cases(rig, "panel paths", cases)
+
+
 def served_routes():
     """METHOD /path of every route in http.c's table."""
     import re
