@@ -8,11 +8,11 @@ WHAT=${1:-all}
 KV=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1 || true)
 PKGS=(gcc make pkg-config libusbgx-dev libconfig-dev libmicrohttpd-dev libjansson-dev
       libinih-dev libcrypt-dev libssl-dev libsystemd-dev libcurl4-openssl-dev
-      libgpiod-dev libwslay-dev libtelnet-dev)
+      libgpiod-dev libwslay-dev libtelnet-dev dosfstools mtools)
 if [ "$WHAT" = all ]; then
   PKGS+=(clang libclang-rt-14-dev libevdev-dev libcmocka-dev clang-format clang-tidy cppcheck valgrind
          qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
-         libxkbcommon-dev xkb-data libx11-data e2fsprogs dosfstools mtools
+         libxkbcommon-dev xkb-data libx11-data e2fsprogs file
          python3-websockets socat nginx wrk systemd openssl chromium fonts-dejavu-core)
 fi
 # Node and npm build the browser panel (and run its tests). A Node.js installed some other
