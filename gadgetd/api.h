@@ -34,6 +34,8 @@ struct gd_app {
 	struct gd_auth *auth;
 	struct gd_keyboard *keyboard; /* NULL when the gadget has no keyboard */
 	struct gd_macros *macros;
+	struct gd_docstore *scripts; /* saved reinstall scripts */
+	struct gd_jobs *script_jobs; /* their runs, one at a time */
 	struct gd_media *media;
 	struct gd_power *power;                        /* NULL without ATX lines */
 	bool power_led;                                /* the power LED line is wired */
@@ -174,6 +176,11 @@ unsigned gd_api_macro_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_macro_put(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_macro_delete(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_macro_run(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_scripts_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_script_get(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_script_put(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_script_delete(struct gd_api_request *req, json_t **reply);
+unsigned gd_api_script_run(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_images_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_image_get(struct gd_api_request *req, json_t **reply);
 unsigned gd_api_image_content_get(struct gd_api_request *req, json_t **reply);

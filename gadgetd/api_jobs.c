@@ -10,9 +10,11 @@
 #define LOG_PREFIX "API: "
 
 /* Every queue whose jobs the API shows; returns how many (ids are unique across them). */
-static size_t queues(struct gd_api_request *req, struct gd_jobs *out[2])
+static size_t queues(struct gd_api_request *req, struct gd_jobs *out[3])
 {
 	size_t n = 0;
+	if (req->app->script_jobs)
+		out[n++] = req->app->script_jobs;
 	if (req->app->keyboard)
 		out[n++] = gd_keyboard_jobs(req->app->keyboard);
 	if (req->app->media)
@@ -41,7 +43,7 @@ static unsigned no_job(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_api_jobs_get(struct gd_api_request *req, json_t **reply)
 {
-	struct gd_jobs *q[2];
+	struct gd_jobs *q[3];
 	size_t n = queues(req, q);
 	json_t *all = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -58,7 +60,7 @@ static unsigned on_job(struct gd_api_request *req, json_t *(*fn)(struct gd_jobs 
                        json_t **reply)
 {
 	uint64_t id;
-	struct gd_jobs *q[2];
+	struct gd_jobs *q[3];
 	size_t n = queues(req, q);
 	*reply = NULL;
 	if (parse_id(req->params[0], &id) < 0) {

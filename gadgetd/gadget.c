@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/sysmacros.h>
 #include <usbg/function/hid.h>
 #include <usbg/function/ms.h>
@@ -241,8 +242,11 @@ static int create_function(usbg_gadget *gadget, size_t index, const struct gd_co
 	};
 	struct usbg_f_ms_lun_attrs lun = {
 	    .id = 0, .cdrom = cfg->cdrom, .ro = cfg->readonly, .removable = true, .file = ""};
-	struct usbg_f_ms_lun_attrs *luns[] = {&lun, NULL}; /* libusbgx reads luns[nluns] */
-	struct usbg_f_ms_attrs ms = {.stall = true, .nluns = 1, .luns = luns};
+	/* The answer-file disk a scripted install reads its seed from, empty until then. */
+	struct usbg_f_ms_lun_attrs seed = {
+	    .id = 1, .cdrom = false, .ro = true, .removable = true, .file = ""};
+	struct usbg_f_ms_lun_attrs *luns[] = {&lun, &seed, NULL}; /* libusbgx reads luns[nluns] */
+	struct usbg_f_ms_attrs ms = {.stall = true, .nluns = 2, .luns = luns};
 	void *attrs = NULL;
 	if (function_table[index].type == USBG_F_HID)
 		attrs = &hid;
@@ -280,6 +284,10 @@ static void name_the_drive(const struct gd_config *cfg)
 	         cfg->configfs, cfg->gadget_name);
 	if (gd_lun_set_inquiry(dir, "gadgetd", "Virtual Media", "0100") < 0)
 		GD_LOG_WARN("could not set the drive's inquiry string");
+	snprintf(dir, sizeof(dir), "%s/usb_gadget/%s/functions/mass_storage.disk/lun.1",
+	         cfg->configfs, cfg->gadget_name);
+	if (gd_lun_set_inquiry(dir, "gadgetd", "Answer Files", "0100") < 0)
+		GD_LOG_WARN("could not set the answer-file disk's inquiry string");
 }
 
 static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, size_t errlen)
@@ -511,10 +519,17 @@ void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
 	info->functions = g->functions;
 	hid_device(g->gadget, info->hid_device, sizeof(info->hid_device));
 	acm_tty(g->gadget, info->tty, sizeof(info->tty));
-	if (g->functions & GD_FUNC_MASS_STORAGE)
+	if (g->functions & GD_FUNC_MASS_STORAGE) {
 		snprintf(info->lun_dir, sizeof(info->lun_dir),
 		         "%s/usb_gadget/%s/functions/mass_storage.disk/lun.0", g->configfs,
 		         info->name);
+		/* A gadget reused from an older gadgetd may lack it. */
+		snprintf(info->seed_lun_dir, sizeof(info->seed_lun_dir),
+		         "%s/usb_gadget/%s/functions/mass_storage.disk/lun.1", g->configfs,
+		         info->name);
+		if (access(info->seed_lun_dir, F_OK) != 0)
+			info->seed_lun_dir[0] = '\0';
+	}
 	struct usbg_gadget_attrs attrs;
 	if (usbg_get_gadget_attrs(g->gadget, &attrs) == USBG_SUCCESS) {
 		info->vendor_id = attrs.idVendor;

@@ -26,6 +26,7 @@ struct gd_gadget_info {
 	char tty[64];                   /* /dev/ttyGSN of the serial console, empty without one */
 	char state_path[PATH_MAX + 80]; /* the UDC's sysfs state file */
 	char lun_dir[PATH_MAX + 160];   /* the LUN's configfs directory, empty without one */
+	char seed_lun_dir[PATH_MAX + 160]; /* the answer-file disk's LUN, empty without one */
 };
 
 /*

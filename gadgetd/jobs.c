@@ -33,6 +33,8 @@ struct gd_job {
 	gd_job_run_fn run;
 	void *ctx;
 	gd_job_free_fn free_ctx;
+	struct gd_jobs *owner;
+	json_t *detail; /* members the job's kind adds to its JSON (under the owner's lock) */
 };
 
 struct gd_jobs {
@@ -94,6 +96,7 @@ static void prune(struct gd_jobs *jobs)
 		}
 		*link = j->next;
 		kept--;
+		json_decref(j->detail);
 		free(j);
 	}
 	jobs->tail = NULL;
@@ -174,6 +177,7 @@ void gd_jobs_free(struct gd_jobs *jobs)
 		jobs->head = j->next;
 		if (j->ctx && j->free_ctx)
 			j->free_ctx(j->ctx);
+		json_decref(j->detail);
 		free(j);
 	}
 	pthread_cond_destroy(&jobs->changed);
@@ -196,6 +200,7 @@ uint64_t gd_jobs_submit(struct gd_jobs *jobs, const char *kind, const char *user
 	job->run = run;
 	job->ctx = ctx;
 	job->free_ctx = free_ctx;
+	job->owner = jobs;
 	job->created = now_s();
 	pthread_mutex_lock(&jobs->lock);
 	job->id = atomic_fetch_add(&next_id, 1);
@@ -232,6 +237,8 @@ static json_t *job_json(const struct gd_job *job)
 		              job->error_message[0] ? job->error_message : "cancelled by request"));
 	else
 		json_object_set_new(o, "error", json_null());
+	if (job->detail != NULL)
+		json_object_update_missing(o, job->detail);
 	return o;
 }
 
@@ -306,6 +313,14 @@ void gd_job_progress(struct gd_job *job, size_t done)
 void gd_job_total(struct gd_job *job, size_t total)
 {
 	atomic_store(&job->total, total);
+}
+
+void gd_job_set_detail(struct gd_job *job, json_t *detail)
+{
+	pthread_mutex_lock(&job->owner->lock);
+	json_decref(job->detail);
+	job->detail = detail;
+	pthread_mutex_unlock(&job->owner->lock);
 }
 
 const atomic_bool *gd_job_cancelled(struct gd_job *job)

@@ -46,6 +46,9 @@ size_t gd_jobs_pending(struct gd_jobs *jobs);
 void gd_job_progress(struct gd_job *job, size_t done);
 /* For work whose size is learnt on the way (a download's Content-Length). */
 void gd_job_total(struct gd_job *job, size_t total);
+/* Members the job adds to its JSON (a script's steps): takes DETAIL, an object, replacing the
+ * last one. Its keys never replace the job's own (id, state, ...). */
+void gd_job_set_detail(struct gd_job *job, json_t *detail);
 const atomic_bool *gd_job_cancelled(struct gd_job *job);
 void gd_job_fail(struct gd_job *job, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

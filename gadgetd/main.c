@@ -20,6 +20,7 @@
 #include "console.h"
 #include "console_tcp.h"
 #include "console_ws.h"
+#include "docstore.h"
 #include "gadget.h"
 #include "http.h"
 #include "keyboard.h"
@@ -251,6 +252,18 @@ static int open_macros(struct gd_app *app, const struct gd_config *cfg, char *er
 	return gd_macros_open(&app->macros, dir, err, errlen);
 }
 
+static int open_scripts(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
+{
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/scripts", cfg->state_dir);
+	int rc = gd_docstore_open(&app->scripts, dir, err, errlen);
+	if (rc == 0 && (app->script_jobs = gd_jobs_new("scripts")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+	}
+	return rc;
+}
+
 static int open_media(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
 {
 	struct gd_gadget_info info;
@@ -366,6 +379,7 @@ static int run_daemon(const struct gd_config *cfg)
 	    gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
 	    open_keyboard(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_macros(&app, cfg, err, sizeof(err)) < 0 ||
+	    open_scripts(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_media(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_power(&app, cfg, &gpio, err, sizeof(err)) < 0 ||
 	    open_console(&app, cfg, &console_tcp, err, sizeof(err)) < 0 ||
@@ -380,6 +394,8 @@ static int run_daemon(const struct gd_config *cfg)
 	gd_console_interrupt(app.console); /* requests waiting on output return */
 	gd_console_ws_stop(app.console_ws);
 	gd_http_stop(http);
+	gd_jobs_free(app.script_jobs); /* a running script stops before what it drives goes */
+	gd_docstore_close(app.scripts);
 	gd_console_ws_free(app.console_ws);
 	gd_console_tcp_stop(console_tcp);
 	gd_console_close(app.console);

@@ -24,18 +24,6 @@ static const char *const kinds[] = {"media",  "power", "keys", "type", "console"
                                     "expect", "wait",  "seed", "log"};
 #define KIND_COUNT (sizeof(kinds) / sizeof(kinds[0]))
 
-bool gd_script_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-	if (len == 0 || len > 64 || name[0] == '.')
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-		      *p == '_' || *p == '-'))
-			return false;
-	return true;
-}
-
 static bool var_name_valid(const char *name, size_t len)
 {
 	if (len == 0 || len > VAR_NAME_MAX)
@@ -412,11 +400,13 @@ static bool file_name_valid(const char *name)
 
 static int check_seed(struct check *c, json_t *value)
 {
+	if (json_is_string(value) && strcmp(json_string_value(value), "eject") == 0)
+		return 0;
 	json_t *label = json_object_get(value, "label"), *files = json_object_get(value, "files");
 	if (!json_is_object(value) || json_object_size(value) != 2 || !json_is_string(label) ||
 	    !json_is_object(files))
 		return fail(c, "'seed' must be {\"label\": \"CIDATA\", \"files\": {\"user-data\": "
-		               "\"...\"}}");
+		               "\"...\"}} or \"eject\"");
 	if (resolved(label) && !label_valid(json_string_value(label)))
 		return fail(c,
 		            "the seed's label must be 1-11 of A-Z 0-9 _ - (OEMDRV, CIDATA, ...)");
@@ -484,21 +474,27 @@ static int check_step(struct check *c, json_t *step)
 	return check_action(c, step, kind);
 }
 
-static int check_vars(struct check *c, json_t *vars)
+int gd_script_check_vars(json_t *vars, char *err, size_t errlen)
 {
 	if (vars == NULL)
 		return 0;
-	if (!json_is_object(vars))
-		return fail(c, "'vars' must be an object of strings");
+	if (!json_is_object(vars)) {
+		snprintf(err, errlen, "'vars' must be an object of strings");
+		return -1;
+	}
 	const char *name;
 	json_t *v;
 	json_object_foreach(vars, name, v)
 	{
-		if (!var_name_valid(name, strlen(name)))
-			return fail(c, "variable name '%s': 1-32 of a-z 0-9 _", name);
-		if (!json_is_string(v) || json_string_length(v) > GD_SCRIPT_VAR_MAX)
-			return fail(c, "variable '%s' must be a string of at most %d bytes", name,
-			            GD_SCRIPT_VAR_MAX);
+		if (!var_name_valid(name, strlen(name))) {
+			snprintf(err, errlen, "variable name '%.40s': 1-32 of a-z 0-9 _", name);
+			return -1;
+		}
+		if (!json_is_string(v) || json_string_length(v) > GD_SCRIPT_VAR_MAX) {
+			snprintf(err, errlen, "variable '%s' must be a string of at most %d bytes",
+			         name, GD_SCRIPT_VAR_MAX);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -544,7 +540,7 @@ static int check_document(struct check *c, json_t *doc)
 	json_t *desc = json_object_get(doc, "description"), *steps = json_object_get(doc, "steps");
 	if (desc != NULL && (!json_is_string(desc) || json_string_length(desc) > 1024))
 		return fail(c, "'description' must be a string of at most 1024 bytes");
-	if (check_vars(c, json_object_get(doc, "vars")) < 0 ||
+	if (gd_script_check_vars(json_object_get(doc, "vars"), c->err, c->errlen) < 0 ||
 	    check_on_failure(c, json_object_get(doc, "on_failure")) < 0)
 		return -1;
 	if (!json_is_array(steps) || json_array_size(steps) == 0 ||

@@ -42,13 +42,13 @@ int gd_script_validate(json_t *doc, const struct gd_script_env *env, char *err, 
  */
 json_t *gd_script_expand(json_t *doc, json_t *vars, char *err, size_t errlen, int *step);
 
+/* Checks VARS (NULL, or an object of strings with names of 1-32 a-z 0-9 _): 0, or -1 with ERR. */
+int gd_script_check_vars(json_t *vars, char *err, size_t errlen);
+
 /* A step's action: its one member among media, power, keys, ... ("?" if none). */
 const char *gd_script_step_kind(json_t *step);
 
 /* Parses a duration: "500ms", "2s", "1.5s", "10m", or an integer of seconds. -1 if invalid. */
 int64_t gd_script_duration_ms(json_t *value);
-
-/* Whether NAME is a valid saved script name: 1-64 of a-z 0-9 . _ - (not starting with '.'). */
-bool gd_script_name_valid(const char *name);
 
 #endif

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lun.h"
+
 #define MIN_BYTES ((off_t)1 << 20)
 #define ALIGN     ((off_t)64 << 10)
 
@@ -138,5 +140,31 @@ int gd_seed_build(const char *path, const char *label, json_t *files, char *err,
 	}
 	if (rc < 0)
 		unlink(tmp);
+	return rc;
+}
+
+int gd_seed_insert(const char *lun_dir, const char *path, const char *label, json_t *files,
+                   char *err, size_t errlen)
+{
+	/* The LUN lets go of the old image before a new one takes its name. */
+	int rc = gd_lun_eject(lun_dir, NULL, err, errlen);
+	if (rc == 0)
+		rc = gd_seed_build(path, label, files, err, errlen);
+	struct stat st;
+	if (rc == 0 && stat(path, &st) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = gd_lun_insert(lun_dir, path, (uint64_t)st.st_size, GD_LUN_DISK, true, NULL,
+		                   err, errlen);
+	return rc;
+}
+
+int gd_seed_eject(const char *lun_dir, const char *path, char *err, size_t errlen)
+{
+	int rc = gd_lun_eject(lun_dir, NULL, err, errlen);
+	if (rc == 0 && unlink(path) < 0 && errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	}
 	return rc;
 }

@@ -17,4 +17,15 @@
  */
 int gd_seed_build(const char *path, const char *label, json_t *files, char *err, size_t errlen);
 
+/*
+ * The answer-file disk as the server sees it: builds the image at PATH as above and inserts
+ * it, read-only, into the LUN whose configfs directory is LUN_DIR (replacing what was there:
+ * a server holding the old one is forced). Returns 0 or -errno with ERR.
+ */
+int gd_seed_insert(const char *lun_dir, const char *path, const char *label, json_t *files,
+                   char *err, size_t errlen);
+
+/* Empties the answer-file LUN and removes its image at PATH. Returns 0 or -errno with ERR. */
+int gd_seed_eject(const char *lun_dir, const char *path, char *err, size_t errlen);
+
 #endif

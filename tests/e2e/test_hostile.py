@@ -25,6 +25,9 @@ BUILTIN = "grub-edit"  # a built-in macro that types 'e' if let run
 MARKER = "hostile-marker"  # what a console write let through would put on the console
 STORE = "/var/lib/gadgetd/images"
 MACRO_DIR = "/var/lib/gadgetd/macros"
+SCRIPT = "hostile-script"  # a saved script: bodies that would overwrite or run it if let through
+SCRIPT_BODY = {"description": "saved", "steps": [{"log": "hostile script ran"}]}
+SCRIPT_DIR = "/var/lib/gadgetd/scripts"
 TOTALS = {}
 
 
@@ -196,7 +199,8 @@ def get(rig, path):
 
 def snapshot(rig):
     s = {"images": get(rig, "/api/images"), "media": get(rig, "/api/media"),
-         "macros": get(rig, "/api/macros"), "saved": get(rig, "/api/macros/" + SAVED)}
+         "macros": get(rig, "/api/macros"), "saved": get(rig, "/api/macros/" + SAVED),
+         "scripts": get(rig, "/api/scripts"), "script": get(rig, "/api/scripts/" + SCRIPT)}
     power = get(rig, "/api/power")
     power.pop("since", None)  # wall time computed anew each time
     s["power"] = power
@@ -205,7 +209,7 @@ def snapshot(rig):
         s["tokens"] = get(rig, "/api/tokens")
     gadget = get(rig, "/api/gadget")
     s["gadget"] = (gadget["connected"], gadget["udc"], gadget["functions"])
-    rc, out = rig.sh("ls -A %s %s /var/lib/gadgetd" % (STORE, MACRO_DIR))
+    rc, out = rig.sh("ls -A %s %s %s /var/lib/gadgetd" % (STORE, MACRO_DIR, SCRIPT_DIR))
     s["files"] = out
     return s
 
@@ -374,6 +378,8 @@ def setup(rig):
     expect(st in (201, 409), "uploading %s: %s %s" % (IMG, st, body))
     st, body = request(rig, "PUT", "/api/macros/" + SAVED, SAVED_BODY)
     expect(st == 200, "saving %s: %s %s" % (SAVED, st, body))
+    st, body = request(rig, "PUT", "/api/scripts/" + SCRIPT, SCRIPT_BODY)
+    expect(st in (200, 201), "saving %s: %s %s" % (SCRIPT, st, body))
     # Once inserted and ejected: the state file exists, as it does on a BMC in use.
     for method, body in (("PUT", {"image": IMG, "mode": "disk"}), ("DELETE", None)):
         st, reply = request(rig, method, "/api/media", body)
@@ -661,6 +667,76 @@ def test_macros(rig):
     run_cases(rig, "macros", cases)
 
 
+BAD_STEPS = [  # (step, what the message says)
+    ({"power": "up"}, "'power' must be"), ({"power": 1}, "'power' must be"),
+    ({"jump": "x"}, "unknown step"), ({}, "unknown step"), ([], "a step must be an object"),
+    ("power", "a step must be an object"), (None, "a step must be an object"),
+    ({"power": "on", "keys": "f12"}, "does one thing"),
+    ({"media": "insert", "image": "no-such.iso"}, "no image 'no-such.iso'"),
+    ({"media": "insert", "image": "../../etc/passwd"}, "no image"),
+    ({"media": "insert", "image": IMG, "mode": "tape"}, "'mode'"),
+    ({"media": "insert", "image": IMG, "readonly": "yes"}, "'readonly'"),
+    ({"media": "insert"}, "needs \"image\""), ({"media": "eject", "image": IMG}, "eject takes"),
+    ({"keys": "ctrl+nokey"}, "bad macro"), ({"keys": ""}, "'keys'"), ({"keys": 5}, "'keys'"),
+    ({"type": "x", "layout": "xx"}, "no keyboard layout"), ({"type": 5}, "'type'"),
+    ({"expect": "("}, "bad pattern"), ({"expect": ""}, "'expect'"),
+    ({"wait": "forever"}, "'wait'"), ({"wait": -1}, "'wait'"), ({"wait": 10 ** 12}, "'wait'"),
+    ({"wait": "1e400s"}, "'wait'"), ({"log": ""}, "non-empty"), ({"console": 1}, "non-empty"),
+    ({"power": "on", "timeout": 0}, "'timeout'"), ({"power": "on", "timeout": 2 ** 62}, "'timeout'"),
+    ({"power": "on", "timeout": "5"}, "'timeout'"), ({"power": "on", "retries": -1}, "'retries'"),
+    ({"power": "on", "retry_delay": "soon"}, "retry_delay"), ({"power": "on", "name": ""}, "'name'"),
+    ({"power": "on", "wait_for": "sleeping"}, "'wait_for'"), ({"power": "on", "zz": 1}, "unknown field 'zz'"),
+    ({"seed": {"label": "cidata", "files": {"a": "b"}}}, "label"),
+    ({"seed": {"label": "CIDATA", "files": {"../a": "b"}}}, "file name"),
+    ({"seed": {"label": "CIDATA", "files": {"a": 1}}}, "must be its text"),
+    ({"seed": {"label": "CIDATA", "files": {}}}, "1 to 16"), ({"seed": "x"}, "'seed' must be"),
+    ({"log": "${Bad}"}, "malformed variable"), ({"log": "${unclosed"}, "malformed variable"),
+    ({"log": "${" + "a" * 40 + "}"}, "malformed variable"),
+]
+BAD_SCRIPT_NAMES = BAD_MACRO_NAMES
+
+
+def test_scripts(rig):
+    setup(rig)
+    path = "/api/scripts/" + SCRIPT
+    base = {"description": "changed", "steps": [{"log": "changed"}]}
+    cases = body_cases("PUT", path, base)
+    cases += field_cases("PUT", path, base, {"description": "string", "steps": "array"})
+    for step, says in BAD_STEPS:
+        cases.append(Case("PUT", path, {"steps": [{"log": "first"}, step]}, says=["step 1", says]))
+    cases += [Case("PUT", path, {"steps": []}, says="1 to 256"),
+              Case("PUT", path, {"steps": [{"log": "x"}] * 257}, says="1 to 256"),
+              Case("PUT", path, {"description": "x" * 1025, "steps": [{"log": "x"}]}, says="description"),
+              Case("PUT", path, {"vars": {"A": "x"}, "steps": [{"log": "x"}]}, says="variable name"),
+              Case("PUT", path, {"vars": {"a": 5}, "steps": [{"log": "x"}]}, says="variable 'a'"),
+              Case("PUT", path, {"vars": {"a": "x" * 5000}, "steps": [{"log": "x"}]}, says="variable 'a'"),
+              Case("PUT", path, {"vars": [], "steps": [{"log": "x"}]}, says="'vars'"),
+              Case("PUT", path, {"on_failure": {"media": "burn"}, "steps": [{"log": "x"}]}, says="on_failure"),
+              Case("PUT", path, {"on_failure": {"x": 1}, "steps": [{"log": "x"}]}, says="unknown field 'x'"),
+              Case("PUT", path, {"on_failure": "eject", "steps": [{"log": "x"}]}, says="on_failure")]
+    cases.append(big("PUT", path, {"steps": [{"log": "x" * (2 << 20)}]}))
+    for seg in BAD_SCRIPT_NAMES:
+        p = "/api/scripts/" + seg
+        cases += [Case("GET", p, says="script name"), Case("DELETE", p, says="script name"),
+                  Case("PUT", p, base, says="script name"),
+                  Case("POST", p + "/run", {}, says="script name"),
+                  Case("POST", p + "/run", None, says="script name")]
+    for seg in ["no-such-script", "x" * 64]:
+        p = "/api/scripts/" + seg
+        cases += [Case("GET", p, None, 404, code="no_such_script"),
+                  Case("DELETE", p, None, 404, code="no_such_script"),
+                  Case("POST", p + "/run", None, 404, code="no_such_script")]
+    # Running: the body is optional; when there is one it is {"vars": {...}} and nothing else.
+    run = path + "/run"
+    cases += body_cases("POST", run, {"vars": {"a": "b"}}, optional_body=True)
+    cases += [Case("POST", run, {"vars": "x"}, says="'vars'"),
+              Case("POST", run, {"vars": {"a": 1}}, says="variable"),
+              Case("POST", run, {"vars": {"a": "x" * 5000}}, says="variable"),
+              Case("POST", run, {"vars": {"Bad": "x"}}, says="variable name"),
+              Case("POST", run, {"vars": {}, "extra": 1}, says="unknown field 'extra'")]
+    run_cases(rig, "scripts", cases)
+
+
 BAD_JOB_IDS = ["abc", "-1", "1.5", "1e3", "0x10", "%20", "1%20", "%201", "%00", "1%00", "+1",
                "99999999999999999999", "18446744073709551616", "1" * 100, "%FF", "..", "1,2", "%E2%91%A0"]
 
@@ -799,11 +875,13 @@ def test_every_route_with_input_was_tried(rig):
              "POST /api/macros/{}/run", "POST /api/images", "GET /api/images/{}", "PUT /api/images/{}",
              "DELETE /api/images/{}", "GET /api/images/{}/content", "PUT /api/media", "POST /api/power",
              "GET /api/console", "POST /api/console", "GET /api/console/log", "GET /api/console/ws",
-             "POST /api/console/expect", "POST /api/tokens", "DELETE /api/tokens/{}", "POST /api/login"}
+             "POST /api/console/expect", "POST /api/tokens", "DELETE /api/tokens/{}", "POST /api/login",
+             "GET /api/scripts/{}", "PUT /api/scripts/{}", "DELETE /api/scripts/{}",
+             "POST /api/scripts/{}/run"}
     without_input = {"GET /api/status", "GET /api/gadget", "GET /api/keyboard", "GET /api/keyboard/layouts",
                      "GET /api/keyboard/keys", "GET /api/jobs", "GET /api/macros", "GET /api/images",
                      "GET /api/media", "DELETE /api/media", "GET /api/power", "GET /api/tokens",
-                     "GET /api/session", "POST /api/logout"}
+                     "GET /api/session", "POST /api/logout", "GET /api/scripts"}
     missing = served_routes() - tried - without_input
     total = sum(v for k, v in TOTALS.items() if k not in ("setup", "tokens"))
     print("#   %d hostile requests in all" % total, flush=True)

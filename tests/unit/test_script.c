@@ -161,7 +161,7 @@ static void test_variables_expand_at_run_time(void **state)
 	json_decref(doc);
 }
 
-static void test_durations_and_names(void **state)
+static void test_durations(void **state)
 {
 	(void)state;
 	struct {
@@ -178,12 +178,6 @@ static void test_durations_and_names(void **state)
 			fail_msg("%s: %lld", cases[i].text, (long long)gd_script_duration_ms(v));
 		json_decref(v);
 	}
-	assert_true(gd_script_name_valid("reinstall-demo"));
-	assert_true(gd_script_name_valid("debian_12.preseed"));
-	assert_false(gd_script_name_valid(""));
-	assert_false(gd_script_name_valid(".hidden"));
-	assert_false(gd_script_name_valid("Upper"));
-	assert_false(gd_script_name_valid("a/b"));
 }
 
 int main(void)
@@ -192,7 +186,7 @@ int main(void)
 	    cmocka_unit_test(test_a_whole_reinstall_is_valid),
 	    cmocka_unit_test(test_each_fault_names_its_step),
 	    cmocka_unit_test(test_variables_expand_at_run_time),
-	    cmocka_unit_test(test_durations_and_names),
+	    cmocka_unit_test(test_durations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

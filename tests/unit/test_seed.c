@@ -88,6 +88,48 @@ static void test_a_failure_leaves_nothing(void **state)
 	json_decref(files);
 }
 
+/* What the LUN attribute NAME of the fake LUN directory DIR holds, without the newline. */
+static const char *attr(const char *dir, const char *name)
+{
+	static char text[512];
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void test_insert_into_the_lun_read_only_then_eject(void **state)
+{
+	(void)state;
+	assert_int_equal(mkdir(unit_path("lun1"), 0755), 0);
+	const char *names[] = {"file", "cdrom", "ro", "removable", "forced_eject"};
+	const char *values[] = {"", "1\n", "0\n", "1\n", ""};
+	char name[64];
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "lun1/%s", names[i]);
+		unit_write(name, values[i]);
+	}
+	char dir[300], img[300];
+	snprintf(dir, sizeof(dir), "%s", unit_path("lun1"));
+	snprintf(img, sizeof(img), "%s", unit_path("seed.img"));
+	json_t *files = json_pack("{s:s}", "ks.cfg", "network --hostname=rocky1\n");
+	char err[256] = "";
+	assert_int_equal(gd_seed_insert(dir, img, "OEMDRV", files, err, sizeof(err)), 0);
+	assert_string_equal(attr(dir, "file"), img);
+	assert_string_equal(attr(dir, "ro"), "1");
+	assert_string_equal(attr(dir, "cdrom"), "0");
+	assert_int_equal(access(img, R_OK), 0);
+	assert_int_equal(gd_seed_eject(dir, img, err, sizeof(err)), 0);
+	assert_string_equal(attr(dir, "file"), "");
+	assert_int_equal(access(img, F_OK), -1);
+	json_decref(files);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -101,6 +143,7 @@ int main(void)
 	    cmocka_unit_test(test_label_and_files_as_mtools_reads_them),
 	    cmocka_unit_test(test_large_files_fit_and_a_rebuild_replaces),
 	    cmocka_unit_test(test_a_failure_leaves_nothing),
+	    cmocka_unit_test(test_insert_into_the_lun_read_only_then_eject),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

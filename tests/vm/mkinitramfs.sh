@@ -28,13 +28,17 @@ done
 cp "$KDIR/mod/gpio-sim-oot.ko" "$ROOT/lib/modules/99-gpio-sim-oot.ko"
 
 # Binaries with their shared libraries, at the paths the dynamic loader looks in.
-for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim"; do
+# mkfs.fat and mtools build the answer-file disks of scripted installs (mcopy and the
+# other mtools commands are names of one binary).
+for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" /usr/sbin/mkfs.fat /usr/bin/mtools; do
   cp "$bin" "$ROOT/usr/bin/"
   for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
     mkdir -p "$ROOT$(dirname "$lib")"
     cp -L "$lib" "$ROOT$lib"
   done
 done
+
+for tool in mcopy mdir mlabel mtype; do ln -sf mtools "$ROOT/usr/bin/$tool"; done
 
 # The keymaps where the daemon looks by default (PREFIX=/usr/local).
 mkdir -p "$ROOT/usr/local/share/gadgetd/keymaps"

@@ -1,0 +1,155 @@
+"""Reinstall scripts, end to end: saved, checked with the step at fault, run as one job whose
+steps drive the real keyboard, drive, console and power lines, and on failure or cancellation
+leave no key held and the drive as the script says."""
+import os
+import tempfile
+import time
+import urllib.parse
+
+from e2e import expect
+from images import make_iso
+from test_keyboard import decode, held, keys_after
+from test_media import upload
+from test_power import force_state
+
+WORK = tempfile.mkdtemp(prefix="gadgetd-scripts-")
+ISO = os.path.join(WORK, "script.iso")
+SHA = {}
+
+
+def put(rig, name, doc):
+    return rig.api("PUT", "/api/scripts/" + urllib.parse.quote(name, safe=""), doc)
+
+
+def run(rig, name, vars=None):
+    return rig.api("POST", "/api/scripts/%s/run" % name, {"vars": vars} if vars is not None else None)
+
+
+def wait_job(rig, job_id, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        st, job = rig.api("GET", "/api/jobs/%d" % job_id)
+        if job["state"] in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError("job %d still %s after %ds" % (job_id, job["state"], timeout))
+
+
+def ensure_iso(rig):
+    if not SHA:
+        SHA["iso"] = make_iso(ISO, {"SCRIPT.TXT": b"inserted by a script\n"})
+        st, body = upload(rig, ISO, "script.iso")
+        expect(st == 201, (st, body))
+
+
+def test_save_list_get_replace_delete(rig):
+    ensure_iso(rig)
+    doc = {"description": "a demo", "vars": {"image": "script.iso"},
+           "steps": [{"media": "insert", "image": "${image}"}, {"log": "hello ${who}"}]}
+    st, body = put(rig, "demo-1", doc)
+    expect(st == 201 and body == {"name": "demo-1", "steps": 2}, (st, body))
+    st, body = put(rig, "demo-1", doc)
+    expect(st == 200, "replacing: %s" % st)
+    st, body = rig.api("GET", "/api/scripts/demo-1")
+    expect(st == 200 and body == doc, body)
+    st, body = rig.api("GET", "/api/scripts")
+    expect({"name": "demo-1", "description": "a demo", "steps": 2} in body["scripts"], body)
+    # The step at fault, by index, and nothing saved.
+    bad = dict(doc, steps=[{"log": "x"}, {"power": "on"}, {"media": "insert", "image": "gone.iso"}])
+    st, body = put(rig, "demo-2", bad)
+    expect(st == 400 and body["error"]["code"] == "bad_script" and body["error"]["step"] == 2 and
+           "gone.iso" in body["error"]["message"], body)
+    expect(rig.api("GET", "/api/scripts/demo-2")[0] == 404, "a refused script was saved")
+    st, body = rig.api("DELETE", "/api/scripts/demo-1")
+    expect(st == 200 and body["deleted"] is True, body)
+    expect(rig.api("GET", "/api/scripts/demo-1")[0] == 404, "not deleted")
+
+
+def test_a_run_drives_drive_console_and_keyboard(rig):
+    ensure_iso(rig)
+    rig.api("DELETE", "/api/media")
+    doc = {"vars": {"image": "script.iso"},
+           "steps": [{"media": "insert", "image": "${image}", "mode": "cdrom", "name": "installer"},
+                     {"console": "echo script-$((6*7))-${hostname}\n"},
+                     {"expect": "^script-42-node7", "timeout": 20},
+                     {"type": "hi ${hostname}\n", "layout": "us"},
+                     {"wait": "200ms"},
+                     {"log": "done with ${hostname}"}]}
+    expect(put(rig, "drive-all", doc)[0] in (200, 201), "saving")
+    mark = len(rig.events())
+    st, job = run(rig, "drive-all", {"hostname": "node7"})
+    expect(st == 202 and job["kind"] == "script", (st, job))
+    job = wait_job(rig, job["id"])
+    expect(job["state"] == "done" and job["error"] is None, job)
+    expect(job["script"] == "drive-all" and len(job["steps"]) == 6, job)
+    expect(all(s["state"] == "done" and s["attempts"] == 1 and s["duration_ms"] >= 0 for s in job["steps"]),
+           job["steps"])
+    expect(job["steps"][0]["name"] == "installer", job["steps"][0])
+    expect(job["steps"][4]["duration_ms"] >= 200, job["steps"][4])
+    expect("script-42-node7" in job["steps"][2]["message"], job["steps"][2])
+    # The server side: the CD arrived, the text was typed.
+    rig.wait_event({"source": "disk", "event": "media", "sha256": SHA["iso"]}, after=mark, timeout=30)
+    expect(decode(rig, mark, "us") == "hi node7\n", "typed: %r" % decode(rig, mark, "us"))
+    media = rig.api("GET", "/api/media")[1]
+    expect(media["image"] == "script.iso", media)
+    rig.api("DELETE", "/api/media")
+
+
+def test_failure_names_the_step_shows_the_console_and_ejects(rig):
+    ensure_iso(rig)
+    doc = {"steps": [{"media": "insert", "image": "script.iso"},
+                     {"console": "echo before-the-failure\n"},
+                     {"expect": "never-printed", "timeout": 2, "retries": 1, "retry_delay": "500ms"},
+                     {"log": "not reached"}]}
+    put(rig, "fails", doc)
+    t = time.time()
+    st, job = run(rig, "fails")
+    job = wait_job(rig, job["id"])
+    expect(job["state"] == "failed" and job["failed_step"] == 2, job)
+    expect(job["error"]["code"] == "expect_timeout" and "step 2 (expect)" in job["error"]["message"], job["error"])
+    expect(job["steps"][2]["attempts"] == 2 and job["steps"][3]["state"] == "pending", job["steps"])
+    expect(time.time() - t >= 4.5, "two attempts of 2 s and a pause: %.1fs" % (time.time() - t))
+    expect("before-the-failure" in job["console_tail"], job["console_tail"])
+    expect(rig.api("GET", "/api/media")[1]["inserted"] is False, "the failure left the drive full")
+
+
+def test_cancel_mid_keys_releases_everything_keeps_media_as_told(rig):
+    ensure_iso(rig)
+    doc = {"on_failure": {"media": "keep"},
+           "steps": [{"media": "insert", "image": "script.iso"},
+                     {"keys": "repeat 200 every 100ms: shift+a"}]}
+    put(rig, "long-keys", doc)
+    mark = len(rig.events())
+    st, job = run(rig, "long-keys")
+    time.sleep(2)
+    st, second = run(rig, "long-keys")
+    expect(st == 409 and second["error"]["code"] == "script_busy", (st, second))
+    st, cancelled = rig.api("DELETE", "/api/jobs/%d" % job["id"])
+    expect(st == 200, (st, cancelled))
+    job = wait_job(rig, job["id"])
+    expect(job["state"] == "cancelled" and job["steps"][1]["state"] == "cancelled", job)
+    events = keys_after(rig, mark, settle=1)
+    expect(len(events) > 4 and held(events) == set(), "held after the cancel: %s" % held(events))
+    expect(rig.api("GET", "/api/media")[1]["image"] == "script.iso", "the medium was not kept")
+    rig.api("DELETE", "/api/media")
+
+
+def test_run_time_variables_are_checked_before_anything_runs(rig):
+    doc = {"steps": [{"log": "start"}, {"media": "insert", "image": "${image}"}]}
+    put(rig, "needs-vars", doc)
+    jobs_before = len(rig.api("GET", "/api/jobs")[1]["jobs"])
+    st, body = run(rig, "needs-vars")
+    expect(st == 400 and body["error"]["step"] == 1 and "${image}" in body["error"]["message"], body)
+    st, body = run(rig, "needs-vars", {"image": "not-there.iso"})
+    expect(st == 400 and body["error"]["step"] == 1 and "not-there.iso" in body["error"]["message"], body)
+    expect(len(rig.api("GET", "/api/jobs")[1]["jobs"]) == jobs_before, "a refused run made a job")
+
+
+def test_power_step_waits_for_the_led(rig):
+    force_state(rig, False)
+    put(rig, "power-on", {"steps": [{"power": "on", "wait_for": "on", "timeout": 30}]})
+    st, job = run(rig, "power-on")
+    job = wait_job(rig, job["id"], timeout=60)
+    expect(job["state"] == "done", job)
+    expect(rig.api("GET", "/api/power")[1]["state"] == "on", "not on")
+    force_state(rig, False)
