@@ -180,6 +180,38 @@ static void test_durations(void **state)
 	}
 }
 
+static bool any(void *ctx, const char *name)
+{
+	(void)ctx;
+	(void)name;
+	return true;
+}
+
+/* The examples in the repository are valid scripts, and expand with their own defaults. */
+static void test_the_examples_are_valid(void **state)
+{
+	(void)state;
+	const char *names[] = {"debian-preseed", "ubuntu-autoinstall", "rocky-kickstart",
+	                       "windows-autounattend"};
+	const struct gd_script_env lenient = {NULL, any, any};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[128], err[512];
+		snprintf(path, sizeof(path), "examples/scripts/%s.json", names[i]);
+		json_error_t jerr;
+		json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+		if (doc == NULL)
+			fail_msg("%s: %s", path, jerr.text);
+		int step;
+		if (gd_script_validate(doc, &lenient, err, sizeof(err), &step) < 0)
+			fail_msg("%s: %s", path, err);
+		json_t *steps = gd_script_expand(doc, NULL, err, sizeof(err), &step);
+		if (steps == NULL)
+			fail_msg("%s: %s", path, err);
+		json_decref(steps);
+		json_decref(doc);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +219,7 @@ int main(void)
 	    cmocka_unit_test(test_each_fault_names_its_step),
 	    cmocka_unit_test(test_variables_expand_at_run_time),
 	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_the_examples_are_valid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,8 @@
 struct found {
 	char usb[64];      /* sysfs name of the USB device, e.g. "1-1"; empty when absent */
 	char keyboard[64]; /* /dev/input/eventN */
-	char block[64];    /* /dev/sr0, /dev/sda */
+	char block[64];    /* the drive (LUN 0): /dev/sr0, /dev/sda */
+	char seed[64];     /* the answer-file disk (LUN 1): /dev/sdb */
 	char tty[64];      /* /dev/ttyACM0 */
 	int interfaces;    /* interfaces that still wait for their device node */
 };
@@ -148,6 +149,16 @@ static void read_str(const char *dir, const char *name, char *buf, size_t len)
 	fclose(f);
 }
 
+/* The SCSI LUN of a ".../H:C:T:L/block" directory (-1 if it is not one). */
+static int lun_of(const char *block_dir)
+{
+	const char *end = strrchr(block_dir, '/');
+	const char *colon = end ? end : block_dir;
+	while (colon > block_dir && colon[-1] != ':' && colon[-1] != '/')
+		colon--;
+	return colon > block_dir && colon[-1] == ':' ? atoi(colon) : -1;
+}
+
 /* Walks DIR (real directories only, not symlinks) for the device nodes of one interface. */
 static void walk(const char *dir, const char *parent, int depth, struct found *f)
 {
@@ -162,6 +173,8 @@ static void walk(const char *dir, const char *parent, int depth, struct found *f
 			continue;
 		if (strncmp(e->d_name, "event", 5) == 0)
 			snprintf(f->keyboard, sizeof(f->keyboard), "/dev/input/%.40s", e->d_name);
+		else if (strcmp(parent, "block") == 0 && lun_of(dir) == 1)
+			snprintf(f->seed, sizeof(f->seed), "/dev/%.40s", e->d_name);
 		else if (strcmp(parent, "block") == 0)
 			snprintf(f->block, sizeof(f->block), "/dev/%.40s", e->d_name);
 		else if (strcmp(parent, "tty") == 0 && strncmp(e->d_name, "ttyACM", 6) == 0)
@@ -233,6 +246,7 @@ static json_t *describe(const struct found *f)
 	json_object_set_new(ev, "keyboard",
 	                    f->keyboard[0] ? json_string(f->keyboard) : json_null());
 	json_object_set_new(ev, "block", f->block[0] ? json_string(f->block) : json_null());
+	json_object_set_new(ev, "seed", f->seed[0] ? json_string(f->seed) : json_null());
 	json_object_set_new(ev, "tty", f->tty[0] ? json_string(f->tty) : json_null());
 	return ev;
 }
