@@ -543,6 +543,9 @@ static int check_document(struct check *c, json_t *doc)
 	if (gd_script_check_vars(json_object_get(doc, "vars"), c->err, c->errlen) < 0 ||
 	    check_on_failure(c, json_object_get(doc, "on_failure")) < 0)
 		return -1;
+	if (steps == NULL)
+		return fail(c, "'steps' is required: an array of 1 to %d steps",
+		            GD_SCRIPT_STEPS_MAX);
 	if (!json_is_array(steps) || json_array_size(steps) == 0 ||
 	    json_array_size(steps) > GD_SCRIPT_STEPS_MAX)
 		return fail(c, "'steps' must be an array of 1 to %d steps", GD_SCRIPT_STEPS_MAX);

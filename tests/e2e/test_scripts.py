@@ -68,11 +68,13 @@ def test_save_list_get_replace_delete(rig):
 def test_a_run_drives_drive_console_and_keyboard(rig):
     ensure_iso(rig)
     rig.api("DELETE", "/api/media")
+    # (Inserting a CD where a disk was re-enumerates the gadget: the server's shell on the
+    # console restarts, so the console steps come first.)
     doc = {"vars": {"image": "script.iso"},
-           "steps": [{"media": "insert", "image": "${image}", "mode": "cdrom", "name": "installer"},
-                     {"console": "echo script-$((6*7))-${hostname}\n"},
+           "steps": [{"console": "echo script-$((6*7))-${hostname}\n"},
                      {"expect": "^script-42-node7", "timeout": 20},
                      {"type": "hi ${hostname}\n", "layout": "us"},
+                     {"media": "insert", "image": "${image}", "mode": "cdrom", "name": "installer"},
                      {"wait": "200ms"},
                      {"log": "done with ${hostname}"}]}
     expect(put(rig, "drive-all", doc)[0] in (200, 201), "saving")
@@ -84,9 +86,9 @@ def test_a_run_drives_drive_console_and_keyboard(rig):
     expect(job["script"] == "drive-all" and len(job["steps"]) == 6, job)
     expect(all(s["state"] == "done" and s["attempts"] == 1 and s["duration_ms"] >= 0 for s in job["steps"]),
            job["steps"])
-    expect(job["steps"][0]["name"] == "installer", job["steps"][0])
+    expect(job["steps"][3]["name"] == "installer", job["steps"][3])
     expect(job["steps"][4]["duration_ms"] >= 200, job["steps"][4])
-    expect("script-42-node7" in job["steps"][2]["message"], job["steps"][2])
+    expect("script-42-node7" in job["steps"][1]["message"], job["steps"][1])
     # The server side: the CD arrived, the text was typed.
     rig.wait_event({"source": "disk", "event": "media", "sha256": SHA["iso"]}, after=mark, timeout=30)
     expect(decode(rig, mark, "us") == "hi node7\n", "typed: %r" % decode(rig, mark, "us"))
@@ -153,3 +155,33 @@ def test_power_step_waits_for_the_led(rig):
     expect(job["state"] == "done", job)
     expect(rig.api("GET", "/api/power")[1]["state"] == "on", "not on")
     force_state(rig, False)
+
+
+def seed_device(rig):
+    """The answer-file disk as the server sees it: the gadget's second LUN, by its model."""
+    rc, out = rig.sh("for d in /sys/block/sd*; do grep -q 'Answer Files' $d/device/model 2>/dev/null "
+                     "&& echo /dev/${d##*/}; done; true")
+    expect(out.strip().startswith("/dev/sd"), "no answer-file disk on the server: %r" % out)
+    return out.split()[0]
+
+
+def test_seed_disk_carries_the_answer_files(rig):
+    files = {"user-data": "#cloud-config\nautoinstall:\n  identity:\n    hostname: ${hostname}\n",
+             "meta-data": "instance-id: ${hostname}\n"}
+    put(rig, "seed", {"steps": [{"seed": {"label": "CIDATA", "files": files}}]})
+    st, job = run(rig, "seed", {"hostname": "seed7"})
+    job = wait_job(rig, job["id"])
+    expect(job["state"] == "done" and "CIDATA with 2 files" in job["steps"][0]["message"], job)
+    dev = seed_device(rig)
+    rc, out = rig.sh("MTOOLS_SKIP_CHECK=1 mlabel -s -i %s ::; mkdir -p /mnt/seed && "
+                     "mount -t vfat -o ro %s /mnt/seed && ls /mnt/seed && cat /mnt/seed/user-data; "
+                     "umount /mnt/seed" % (dev, dev))
+    expect(rc == 0 and "CIDATA" in out and "meta-data" in out and "hostname: seed7" in out, out)
+    # Read-only to the server, whatever it tries.
+    rc, out = rig.sh("mount -t vfat %s /mnt/seed 2>&1 && touch /mnt/seed/x 2>&1; umount /mnt/seed" % dev)
+    expect("Read-only" in out or "read-only" in out or "write-protected" in out, out)
+    put(rig, "seed-eject", {"steps": [{"seed": "eject"}]})
+    st, job = run(rig, "seed-eject")
+    expect(wait_job(rig, job["id"])["state"] == "done", "ejecting the answer files")
+    rc, out = rig.sh("mount -t vfat -o ro %s /mnt/seed 2>&1; echo rc=$?" % dev)
+    expect("rc=0" not in out, "the answer-file disk still has a medium: %s" % out)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Packs the VM rig's initramfs: busybox, the kernel modules both sides need (in dependency
-# order), gpio-sim, gadgetd, the observer and atx-sim with the shared libraries they link.
+# order), gpio-sim, gadgetd, the observer, atx-sim and the server's firmware with the shared
+# libraries they link.
 # Usage: mkinitramfs.sh KERNEL_DIR BUILD_DIR OUTPUT
 set -euo pipefail
 KDIR=$1 B=$2 OUT=$3
@@ -30,7 +31,7 @@ cp "$KDIR/mod/gpio-sim-oot.ko" "$ROOT/lib/modules/99-gpio-sim-oot.ko"
 # Binaries with their shared libraries, at the paths the dynamic loader looks in.
 # mkfs.fat and mtools build the answer-file disks of scripted installs (mcopy and the
 # other mtools commands are names of one binary).
-for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" /usr/sbin/mkfs.fat /usr/bin/mtools; do
+for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" "$B/firmware" /usr/sbin/mkfs.fat /usr/bin/mtools; do
   cp "$bin" "$ROOT/usr/bin/"
   for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
     mkdir -p "$ROOT$(dirname "$lib")"
@@ -39,6 +40,10 @@ for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" /usr/sbin/mkfs.fat /usr/bin/m
 done
 
 for tool in mcopy mdir mlabel mtype; do ln -sf mtools "$ROOT/usr/bin/$tool"; done
+# mtools converts file names to the FAT code page (850) through iconv's modules.
+GCONV=$(dirname "$(readlink -f "$(ldd /usr/bin/mtools | grep -o '/[^ ]*libc\.so[^ ]*')")")/gconv
+mkdir -p "$ROOT$GCONV"
+cp -r "$GCONV/IBM850.so" "$GCONV"/gconv-modules* "$ROOT$GCONV/"
 
 # The keymaps where the daemon looks by default (PREFIX=/usr/local).
 mkdir -p "$ROOT/usr/local/share/gadgetd/keymaps"
