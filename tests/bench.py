@@ -271,6 +271,33 @@ def power_figures(rig):
     }
 
 
+SCRIPT_STEPS = 200
+
+
+def script_figures(rig):
+    """A script's own cost per step ({"wait": 0} steps: nothing but the runner), against one
+    GET /api/status round trip inside the guest; and the reinstall rehearsal end to end."""
+    steps = [{"wait": 0}] * SCRIPT_STEPS
+    st, _ = rig.api("PUT", "/api/scripts/bench-steps", {"steps": steps})
+    st, job = rig.api("POST", "/api/scripts/bench-steps/run")
+    while job["state"] not in ("done", "failed", "cancelled"):
+        time.sleep(0.2)
+        st, job = rig.api("GET", "/api/jobs/%d" % job["id"])
+    per_step = [s["duration_ms"] for s in job["steps"]]
+    user, password = rig.credentials()
+    auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    rc, out = rig.sh("t0=$(observer --now); for i in $(seq 50); do wget -q -O /dev/null --header "
+                     "'Authorization: Basic %s' http://127.0.0.1:8080/api/status; done; "
+                     "t1=$(observer --now); echo $t0 $t1" % auth, timeout=120)
+    t0, t1 = (float(x) for x in out.split()[-2:])
+    return {
+        "script_step_overhead_ms": {"value": round(job["duration_ms"] / SCRIPT_STEPS, 3), "unit": "ms",
+                                    "steps": SCRIPT_STEPS,
+                                    "step_p99_ms": percentile(per_step, 99)},
+        "script_step_ref_status_rtt_ms": {"value": round((t1 - t0) * 1000 / 50, 2), "unit": "ms"},
+    }
+
+
 CONSOLE_BYTES = 8 << 20
 # The server's output, staged in a file (timed: cat writing it to ttyACM0, as a kernel or a
 # program writes its console). Its last line is cut short: the end mark follows on that line.
@@ -769,6 +796,7 @@ def rig_main():
         media = media_figures(rig)
         power = power_figures(rig)
         console = console_figures(rig)
+        script = script_figures(rig)
     finally:
         rig.shutdown()
 
@@ -783,6 +811,7 @@ def rig_main():
     figures.update(media)
     figures.update(power)
     figures.update(console)
+    figures.update(script)
     path = merge_figures(figures)
 
     print("%-34s %10s %10s %8s" % ("figure", "gadgetd", "reference", "ratio"))
@@ -828,6 +857,12 @@ def rig_main():
         "console_echo_p50_ms", c["console_echo_p50_ms"]["value"], c["console_echo_ref_status_rtt_ms"]["value"],
         c["console_echo_p50_ms"]["value"] / max(c["console_echo_ref_status_rtt_ms"]["value"], 0.1),
         c["console_echo_p99_ms"]["value"]))
+    sc = script
+    print("%-34s %10.3f %10.2f %8.3f   (%d steps; reference: GET /api/status round trip)" % (
+        "script_step_overhead_ms", sc["script_step_overhead_ms"]["value"],
+        sc["script_step_ref_status_rtt_ms"]["value"],
+        sc["script_step_overhead_ms"]["value"] / max(sc["script_step_ref_status_rtt_ms"]["value"], 0.01),
+        SCRIPT_STEPS))
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
           "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
           "filesystem; media read = dd of the image file on the Pi side")

@@ -173,6 +173,25 @@ const scenarios = {
     return { error, marked };
   },
 
+  // Runs the saved script ARG with its variable "who" filled in, and watches it finish.
+  async script(page) {
+    await login(page);
+    const run = page.locator(`button[data-run-script="${arg}"]`);
+    await run.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await run.click();
+    const input = page.locator('#script-vars input[data-var="who"]');
+    await input.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await input.fill('panel');
+    await page.click('#script-start');
+    const result = await until(page, () => {
+      const t = document.querySelector('#script-result')?.textContent || '';
+      return /done|fail|cancel/i.test(t) ? t : null;
+    }, 'the script never finished', undefined, 60000);
+    const steps = await page.evaluate(() => [...document.querySelectorAll('#script-steps li')].map((li) => li.textContent));
+    await shot(page, 'scripts', '#section-scripts');
+    return { result, steps };
+  },
+
   // Chooses ARG (a local ISO) in the file picker, uploads it, inserts it as a CD-ROM.
   async upload(page) {
     await login(page);
@@ -246,7 +265,8 @@ const scenarios = {
     await page.locator('button[data-macro="ctrl-alt-del"]').waitFor({ state: 'visible', timeout: TIMEOUT });
     await page.waitForTimeout(500);
     const ids = ['#power-on', '#power-off', '#power-force-off', '#power-reset', '#power-cycle',
-      '#paste-send', '#upload-start', 'button[data-macro="ctrl-alt-del"]'];
+      '#paste-send', '#upload-start', 'button[data-macro="ctrl-alt-del"]', '#script-save',
+      'button[data-run-script="web-demo"]'];
     const enabled = [];
     for (const id of ids) if (await page.locator(id).first().isEnabled()) enabled.push(id);
     await shot(page, 'viewer');

@@ -141,6 +141,17 @@ def test_terminal_runs_a_command(rig):
     expect("hi" in got["lines"], got)
 
 
+def test_run_a_saved_script_from_the_page(rig):
+    doc = {"steps": [{"console": "echo web-${who}-$((2*21))\n", "name": "say"},
+                     {"expect": "^web-panel-42", "timeout": 20}, {"log": "from the panel"}]}
+    st, _ = rig.api("PUT", "/api/scripts/web-demo", doc)
+    expect(st in (200, 201), st)
+    got = browse(rig, "script", "web-demo")
+    expect("done" in got["result"].lower() and len(got["steps"]) == 3, got)
+    job = [j for j in rig.api("GET", "/api/jobs")[1]["jobs"] if j.get("script") == "web-demo"][0]
+    expect(job["state"] == "done" and "web-panel-42" in job["steps"][1]["message"], job)
+
+
 def test_a_viewer_sees_but_cannot_touch(rig):
     add_users(rig)
     name, pw = USERS["VIEWER"]

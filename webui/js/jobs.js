@@ -9,6 +9,12 @@ let listPoll = null;
 const rows = new Map(); /* job id -> <tr> */
 const locals = new Map(); /* local id -> {row, ...} */
 let localSeq = 0;
+const listeners = new Set();
+
+/* FN(jobs) runs after every refresh of the list, with the server's jobs. */
+export function onJobs(fn) {
+  listeners.add(fn);
+}
 
 /* "done 12/40", "failed: host_offline ...": a job in words. */
 export function jobSummary(job) {
@@ -88,13 +94,14 @@ function jobRow(job) {
 
 function fillRow(tr, job) {
   const c = tr.cells;
-  c[1].textContent = job.kind;
+  const script = job.kind === 'script';
+  c[1].textContent = script && job.script ? `script: ${job.script}` : job.kind;
   c[2].textContent = job.state;
   c[2].className = 'state st-' + job.state;
   c[3].firstChild.value = job.progress || 0;
   c[3].lastChild.textContent = job.kind === 'download'
     ? (job.total ? `${humanBytes(job.done)} / ${humanBytes(job.total)}` : job.done ? humanBytes(job.done) : '')
-    : job.total ? `${job.done}/${job.total}` : '';
+    : job.total ? `${script ? 'step ' : ''}${job.done}/${job.total}` : '';
   c[4].textContent = job.user || '';
   c[5].textContent = fmtTime(job.created);
   c[6].textContent = fmtDuration(job.duration_ms);
@@ -134,6 +141,13 @@ async function loadJobs() {
     }
   }
   $('#jobs-empty').hidden = tbody.rows.length > 0;
+  for (const fn of listeners) {
+    try {
+      fn(list);
+    } catch (e) {
+      console.warn('jobs listener failed', e);
+    }
+  }
   if ($('#jobs-msg').classList.contains('error')) say($('#jobs-msg'), '');
 }
 

@@ -10,9 +10,10 @@ import * as vkbd from './vkbd.js';
 import * as capture from './capture.js';
 import * as media from './media.js';
 import * as power from './power.js';
+import * as scripts from './scripts.js';
 import * as konsole from './console.js';
 
-const panels = [status, jobs, keys, macros, vkbd, capture, media, power, konsole];
+const panels = [status, jobs, keys, macros, vkbd, capture, media, power, scripts, konsole];
 
 function enterPanel() {
   $('#boot').hidden = true;
