@@ -190,7 +190,6 @@ unsigned gd_api_script_run(struct gd_api_request *req, json_t **reply)
 		json_decref(doc);
 		return 400;
 	}
-	status = 202;
 	if (gd_jobs_pending(req->app->script_jobs) > 0) {
 		*reply =
 		    gd_json_error("script_busy", "a script is running: one at a time (GET "

@@ -28,7 +28,7 @@
 #define LOG_PREFIX "SCRIPT: "
 #define SLICE_MS   50
 #define TAIL_BYTES 2048
-#define MS_PER_S   1000
+#define MS_PER_S   1000LL
 
 struct run {
 	struct gd_script_deps deps;
