@@ -187,16 +187,18 @@ static bool any(void *ctx, const char *name)
 	return true;
 }
 
-/* The examples in the repository are valid scripts, and expand with their own defaults. */
+/* The examples and the rig's demo are valid scripts, and expand with their own defaults. */
 static void test_the_examples_are_valid(void **state)
 {
 	(void)state;
-	const char *names[] = {"debian-preseed", "ubuntu-autoinstall", "rocky-kickstart",
-	                       "windows-autounattend"};
+	const char *paths[] = {
+	    "examples/scripts/debian-preseed.json", "examples/scripts/ubuntu-autoinstall.json",
+	    "examples/scripts/rocky-kickstart.json", "examples/scripts/windows-autounattend.json",
+	    "tests/vm/reinstall-demo.json"};
 	const struct gd_script_env lenient = {NULL, any, any};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		char path[128], err[512];
-		snprintf(path, sizeof(path), "examples/scripts/%s.json", names[i]);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		const char *path = paths[i];
+		char err[512];
 		json_error_t jerr;
 		json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 		if (doc == NULL)
