@@ -108,6 +108,10 @@ $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
 $(B)/atx-sim: tests/vm/atx-sim.c | $(B)/.deps-all
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
 
+# The server's firmware and installer (boot menu, USB CD boot, answer files, boot prompt).
+$(B)/firmware: tests/vm/firmware.c | $(B)/.deps-all
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -pthread -o $@ $< $(shell pkg-config --cflags --libs jansson)
+
 # Keyboard layouts: keymaps/*.keymap are generated on a build host from xkeyboard-config and
 # committed (the Pi needs no xkb). xkb-decode turns the rig's key events back into text.
 $(B)/gen-keymaps: tools/gen-keymaps.c | $(B)/.deps-all
@@ -124,7 +128,7 @@ $(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	tests/vm/fetch-kernel.sh $(B)/cache/kernel > $@.tmp && mv $@.tmp $@
 
-$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf $(wildcard keymaps/*.keymap)
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf $(wildcard keymaps/*.keymap)
 	tests/vm/mkinitramfs.sh $(B)/cache/kernel/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
@@ -196,7 +200,7 @@ lint: | $(B)/.deps-all
 	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c \
 		tests/fuzz/*.c tests/fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tools
+		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tests/vm/firmware.c tools
 	clang-tidy --quiet gadgetd/*.c -- $(BASE) $(DEFS) $(PKG_CFLAGS)
 
 format:
@@ -215,7 +219,7 @@ install: all
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gadgetd.service
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/rig $(B)/test-results \
+	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/rig $(B)/test-results \
 		$(B)/gen-keymaps $(B)/xkb-decode $(B)/webui $(B)/webui.stamp $(B)/browser.stamp $(B)/clang $(B)/valgrind $(B)/fuzz
 
 distclean:

@@ -2,6 +2,9 @@
 
   make_iso(path, files, min_size=1 << 20)   ISO 9660 (Rock Ridge, Joliet) with xorriso
   make_img(path, size, files)               FAT (mkfs.vfat on a plain file, mtools to fill it)
+  make_demo_installer(path)                 an "installer" ISO for the rig's firmware
+
+  python3 tests/e2e/images.py demo-installer OUT.iso   the same, from the command line
 
 FILES maps names ("README.TXT", "boot/grub.cfg") to contents (bytes, or str as UTF-8). Both
 return the sha256 (hex) of the image, which is what the observer reports for the medium the
@@ -101,3 +104,26 @@ def make_img(path, size, files, label="GADGETD"):
     finally:
         shutil.rmtree(work)
     return sha256_file(path)
+
+
+DEMO_INSTALLER_ID = "demo-installer-1"
+
+
+def make_demo_installer(path, image_id=DEMO_INSTALLER_ID):
+    """An ISO that the VM rig's simulated firmware (tests/vm/firmware.c) boots as an OS
+    installer: /GADGETD.ID holds IMAGE_ID, the id the "installed" OS reports; returns its
+    sha256."""
+    readme = ("A demo installer for the gadgetd VM rig's simulated firmware.\n\n"
+              "Insert it as a CD-ROM (PUT /api/media), power the server on while hammering F12,\n"
+              "pick the USB CD-ROM in the boot menu and type boot parameters at 'boot: ', e.g.\n"
+              "'auto hostname=demo'. The firmware then 'installs' %s on the server's disk.\n"
+              % image_id)
+    return make_iso(path, {"GADGETD.ID": image_id + "\n", "README.TXT": readme},
+                    label="DEMO_INSTALLER")
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) != 3 or sys.argv[1] != "demo-installer":
+        sys.exit("usage: images.py demo-installer OUT.iso")
+    print(make_demo_installer(sys.argv[2]))

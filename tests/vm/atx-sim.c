@@ -18,9 +18,12 @@
  * off first. Waking, a power change and a command remove that file. The LED is lit high, or
  * low while /run/atx-sim/led-active-low exists. The files are checked every 20 ms.
  *
- * For the tests: /run/atx-sim/state holds "on" or "off", rewritten on each change; a test
- * writes "force-on" or "force-off" to /run/atx-sim/command, and this program applies it at
- * once (LED steady, no pending shutdown, awake) and then removes the file.
+ * For the tests and the server's firmware (tests/vm/firmware.c): /run/atx-sim/state holds "on"
+ * or "off", rewritten on each change, and /run/atx-sim/resets the number of reboots by the
+ * reset button so far, rewritten at each one. A test writes "force-on" or "force-off" to
+ * /run/atx-sim/command, and this program applies it at once (LED steady, no pending shutdown,
+ * awake) and then removes the file; "reset" reboots the board if it is on, as the reset button
+ * would, without a button event.
  *
  * Events, one JSON line per write(2), "ts" in CLOCK_REALTIME seconds of the poll that saw it:
  *   {"source":"atx","event":"button_down","button":"power"|"reset","ts":...}   each press
@@ -74,6 +77,7 @@ struct board {
 	bool active_low;    /* the buttons' polarity */
 	bool led_low;       /* the LED's polarity */
 	unsigned polls;     /* polls so far */
+	unsigned resets;    /* reboots by the reset button so far */
 	int led_level;      /* the LED line's level last set, -1 at start */
 	int idle_level;     /* the buttons' released level last set, -1 at start */
 	double now, wall;   /* the current poll: monotonic and realtime seconds */
@@ -142,6 +146,14 @@ static void write_state(const struct board *b)
 		perror("atx-sim: " CTL "state");
 }
 
+static void write_resets(const struct board *b)
+{
+	FILE *f = fopen(CTL "resets.tmp", "w");
+	if (f == NULL || fprintf(f, "%u\n", b->resets) < 0 || fclose(f) != 0 ||
+	    rename(CTL "resets.tmp", CTL "resets") < 0)
+		perror("atx-sim: " CTL "resets");
+}
+
 static void wake(struct board *b)
 {
 	b->sleep_since = 0;
@@ -177,13 +189,21 @@ static void power_released(struct board *b, const struct button *btn)
 	}
 }
 
-static void reset_released(struct board *b, const struct button *btn)
+/* A reboot, if on: awake, no pending shutdown, one more reset. */
+static void reboot(struct board *b)
 {
-	emit_held(b, "reset", btn);
 	if (b->on) {
 		b->off_at = 0;
 		wake(b);
+		b->resets++;
+		write_resets(b);
 	}
+}
+
+static void reset_released(struct board *b, const struct button *btn)
+{
+	emit_held(b, "reset", btn);
+	reboot(b);
 }
 
 static void poll_button(struct board *b, struct button *btn)
@@ -224,6 +244,8 @@ static void poll_command(struct board *b)
 	cmd[strcspn(cmd, " \t\r\n")] = '\0';
 	if (strcmp(cmd, "force-on") == 0 || strcmp(cmd, "force-off") == 0)
 		set_power(b, strcmp(cmd, "force-on") == 0, false);
+	else if (strcmp(cmd, "reset") == 0)
+		reboot(b);
 	else
 		fprintf(stderr, "atx-sim: unknown command '%s'\n", cmd);
 	unlink(CTL "command");
@@ -318,6 +340,7 @@ int main(int argc, char **argv)
 	unlink(CTL "sleep");
 	unlink(CTL "command");
 	write_state(&b);
+	write_resets(&b);
 	b.now = clock_s(CLOCK_MONOTONIC);
 	read_polarity(&b); /* released buttons and a dark LED before the first poll */
 	b.led_low = exists(CTL "led-active-low");

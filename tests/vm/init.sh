@@ -2,8 +2,9 @@
 # /init of the VM rig's guest, which plays both sides of the USB cable:
 #   Pi side: dummy_hcd's UDC, the gadget function modules, gpio-sim, gadgetd from its config;
 #   server side: the host drivers, the observer (JSON lines to the build machine), a getty
-#   on /dev/ttyACM0 like a server's serial console, and its motherboard (atx-sim) on the
-#   gpio-sim chip's ATX lines.
+#   on /dev/ttyACM0 like a server's serial console, its motherboard (atx-sim) on the
+#   gpio-sim chip's ATX lines, and its firmware and installer (firmware: armed while
+#   /run/firmware/enabled exists; its "internal disk" is /srv/server-disk).
 # The build machine drives it through the "ctl" virtio port: one shell command a line,
 # answered with its output lines prefixed by '|' and a last line "=RC <exit status>".
 export PATH=/usr/bin:/bin:/sbin
@@ -64,10 +65,13 @@ echo 1 > $S/live
 G=/sys/devices/platform/$(cat $S/dev_name)/$(cat $S/bank0/chip_name)
 
 # The server side's reporters share the port to the build machine, which takes one opener:
-# the observer, and the motherboard, which plays the ATX lines before gadgetd starts.
+# the observer, the motherboard, which plays the ATX lines before gadgetd starts, and the
+# firmware, which follows the motherboard's power state.
 exec 4>/dev/virtio-ports/server.log
 observer - "$(cat /etc/rig/usb-id)" >&4 2>>/var/log/observer.log &
 atx-sim - "$G" >&4 2>>/var/log/atx-sim.log &
+mkdir -p /srv/server-disk /run/firmware
+firmware - >&4 2>>/var/log/firmware.log &
 exec 4>&-
 
 # The server's serial console: a getty on ttyACM0 whenever the host has one.

@@ -409,12 +409,15 @@ def main():
         t0 = time.time()
         rig.boot()
         user, password = rig.credentials()
+        # The server's simulated firmware (tests/vm/firmware.c): armed for interactive use.
+        rig.sh("mkdir -p /run/firmware && touch /run/firmware/enabled")
         print("rig: ready in %.1fs" % (time.time() - t0))
         print("  API:          %s/api/status  (HTTPS: %s, self-signed)" % (rig.url, rig.tls_url))
         print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
         print("  try:          curl -u $(cat %s) %s/api/status" % (os.path.relpath(os.path.join(rig.dir, "credentials")), rig.url))
         print("  console:      telnet 127.0.0.1 %d   (or %s/api/console/ws)" % (rig.console_port, rig.url.replace("http", "ws")))
         print("  server side:  %s" % os.path.relpath(rig.log_path))
+        print("  firmware:     armed: F12 within 5 s of power-on for its boot menu")
         print("  image store:  %s (kept across runs)" % os.path.relpath(os.path.join(rig.dir, "store.img")))
         print("Ctrl-C stops the rig.", flush=True)
         while not stop and rig.qemu.poll() is None:
