@@ -185,3 +185,66 @@ def test_seed_disk_carries_the_answer_files(rig):
     expect(wait_job(rig, job["id"])["state"] == "done", "ejecting the answer files")
     rc, out = rig.sh("mount -t vfat -o ro %s /mnt/seed 2>&1; echo rc=$?" % dev)
     expect("rc=0" not in out, "the answer-file disk still has a medium: %s" % out)
+
+
+def firmware(rig, armed):
+    rig.sh("mkdir -p /run/firmware && %s /run/firmware/enabled" % ("touch" if armed else "rm -f"))
+
+
+def firmware_events(rig, mark, event=None):
+    return [e for e in rig.events()[mark:] if e.get("source") == "firmware" and
+            (event is None or e.get("event") == event)]
+
+
+def test_reinstall_rehearsal_from_a_running_server(rig):
+    """The rig's reinstall-demo: one request, from a server that is on and running, to the
+    installed system's login prompt, with the firmware seeing each thing happen."""
+    images = [i["name"] for i in rig.api("GET", "/api/images")[1]["images"]]
+    scripts = [s["name"] for s in rig.api("GET", "/api/scripts")[1]["scripts"]]
+    expect("demo-installer.iso" in images and "reinstall-demo" in scripts, (images, scripts))
+    force_state(rig, True)
+    firmware(rig, True)
+    try:
+        mark = len(rig.events())
+        st, job = run(rig, "reinstall-demo", {"hostname": "node42"})
+        expect(st == 202, (st, job))
+        job = wait_job(rig, job["id"], timeout=240)
+        expect(job["state"] == "done", job)
+        expect(all(s["state"] == "done" and s["duration_ms"] >= 0 for s in job["steps"]), job["steps"])
+        print("#   rehearsal: %.1fs, %s" % (job["duration_ms"] / 1000.0, ", ".join(
+            "%s %d ms" % (s.get("name", s["kind"]), s["duration_ms"]) for s in job["steps"])), flush=True)
+        installed = firmware_events(rig, mark, "installed")
+        expect(len(installed) == 1 and installed[0]["image"] == "demo-installer-1" and
+               installed[0]["hostname"] == "node42", installed)
+        seed = firmware_events(rig, mark, "seed")
+        expect(seed and seed[0]["found"] and seed[0]["label"] == "CIDATA" and seed[0]["hostname"] == "node42", seed)
+        expect(firmware_events(rig, mark, "selected")[0]["entry"] == "cdrom", firmware_events(rig, mark))
+        presses = [e.get("held_ms", 0) for e in rig.events()[mark:]
+                   if e.get("source") == "atx" and e.get("event") == "power_button"]
+        expect(len(presses) == 2 and presses[0] > presses[1], "a long press, then a short one: %s" % presses)
+        expect(rig.api("GET", "/api/media")[1]["inserted"] is False, "the installer was not ejected")
+    finally:
+        firmware(rig, False)
+        force_state(rig, False)
+
+
+def test_rehearsal_with_the_wrong_boot_key_fails_at_the_menu(rig):
+    """The firmware never sees F12: it boots its disk, the script's wait for the boot menu
+    times out, and the job says so, with the console around it; nothing stays inserted."""
+    force_state(rig, True)
+    firmware(rig, True)
+    try:
+        mark = len(rig.events())
+        st, job = run(rig, "reinstall-demo", {"hostname": "node43", "boot_menu_key": "f11"})
+        job = wait_job(rig, job["id"], timeout=240)
+        step = [s.get("name") for s in job["steps"]].index("boot menu") if job["state"] == "failed" else None
+        expect(job["state"] == "failed" and job["failed_step"] == step, job)
+        expect(job["error"]["code"] == "expect_timeout" and "(expect)" in job["error"]["message"], job["error"])
+        expect("press F12" in job["console_tail"], job["console_tail"])
+        expect(firmware_events(rig, mark, "menu") == [], "the menu opened without F12")
+        expect(rig.api("GET", "/api/media")[1]["inserted"] is False, "the failure left the installer in")
+        events = keys_after(rig, mark, settle=0.5)
+        expect(held(events) == set(), "held: %s" % held(events))
+    finally:
+        firmware(rig, False)
+        force_state(rig, False)

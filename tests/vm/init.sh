@@ -35,7 +35,13 @@ for d in /sys/block/vd*; do
   esac
   mount -t ext4 -o noatime,discard,noinit_itable "/dev/${d##*/}" "$dir" || echo "rig: mounting $dir failed"
 done
-mkdir -p /var/lib/gadgetd/images
+mkdir -p /var/lib/gadgetd/images /var/lib/gadgetd/scripts
+# The reinstall rehearsal for make run users: the demo installer and its script, unless the
+# store already has them (a user's changes are kept).
+[ -e /var/lib/gadgetd/images/demo-installer.iso ] ||
+  cp /etc/rig/demo-installer.iso /var/lib/gadgetd/images/demo-installer.iso
+[ -e /var/lib/gadgetd/scripts/reinstall-demo.json ] ||
+  cp /etc/rig/reinstall-demo.json /var/lib/gadgetd/scripts/reinstall-demo.json
 
 # The server side polls removable media (sr, removable sd) four times a second, so the Pi
 # side's insert and eject reach it as "change" uevents with DISK_MEDIA_CHANGE=1, as udisks

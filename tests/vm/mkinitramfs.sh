@@ -55,6 +55,9 @@ install -m 0755 "$HERE/init.sh" "$ROOT/init"
 install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$HERE/ref-compose" "$ROOT/usr/bin/"
 cp "$HERE/gadgetd.conf" "$ROOT/etc/gadgetd/gadgetd.conf"
 echo "1d6b:0104" > "$ROOT/etc/rig/usb-id"
+# The reinstall rehearsal: the demo installer the firmware boots, and the script that does it.
+python3 "$HERE/../e2e/images.py" demo-installer "$ROOT/etc/rig/demo-installer.iso" >/dev/null
+cp "$HERE/reinstall-demo.json" "$ROOT/etc/rig/reinstall-demo.json"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 ln -sf "$(cd "$KDIR" && pwd)/img/boot/vmlinuz-$KV" "$(dirname "$OUT")/vmlinuz"
