@@ -96,6 +96,13 @@ def cleanup(rig, job=None):
     expect(mounts(rig) == "", "the firmware left mounts: %s" % mounts(rig))
 
 
+def test_the_rig_ships_the_demo_installer_and_its_script(rig):
+    st, image = rig.api("GET", "/api/images/demo-installer.iso")
+    expect(st == 200 and image["kind"] == "iso", (st, image))
+    st, script = rig.api("GET", "/api/scripts/reinstall-demo")
+    expect(st == 200 and len(script["steps"]) > 10, (st, script))
+
+
 def test_power_on_without_f12_boots_the_internal_disk(rig):
     force_state(rig, False)
     erase_disk(rig)

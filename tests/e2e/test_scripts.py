@@ -7,7 +7,7 @@ import time
 import urllib.parse
 
 from e2e import expect
-from images import make_iso
+from images import make_demo_installer, make_iso
 from test_keyboard import decode, held, keys_after
 from test_media import upload
 from test_power import force_state
@@ -199,9 +199,14 @@ def firmware_events(rig, mark, event=None):
 def test_reinstall_rehearsal_from_a_running_server(rig):
     """The rig's reinstall-demo: one request, from a server that is on and running, to the
     installed system's login prompt, with the firmware seeing each thing happen."""
-    images = [i["name"] for i in rig.api("GET", "/api/images")[1]["images"]]
     scripts = [s["name"] for s in rig.api("GET", "/api/scripts")[1]["scripts"]]
-    expect("demo-installer.iso" in images and "reinstall-demo" in scripts, (images, scripts))
+    expect("reinstall-demo" in scripts, "the rig ships reinstall-demo: %s" % scripts)
+    # The rig ships the demo installer too, but the media tests empty the store before this.
+    if rig.api("GET", "/api/images/demo-installer.iso")[0] == 404:
+        iso = os.path.join(WORK, "demo-installer.iso")
+        make_demo_installer(iso)
+        st, body = upload(rig, iso, "demo-installer.iso")
+        expect(st == 201, (st, body))
     force_state(rig, True)
     firmware(rig, True)
     try:
