@@ -37,7 +37,13 @@ On the build machine, no VM (run first; see api_figures):
   auth_hash_ms   one crypt(3) of the users file's hash (median of 5): what a Basic request would
                  pay without gadgetd's cache of verified passwords
 
-Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_WRK_SECONDS (10) sets
+  reinstall_rehearsal_s   the rig's reinstall-demo script, a running server to the installed
+                 system's login prompt (its firmware's waits dominate)
+  script_step_overhead_ms  a script's own cost per step (200 {"wait": 0} steps), against
+                 script_step_ref_status_rtt_ms, one GET /api/status round trip in the guest
+
+Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_ONLY=scripts only the
+scripts figures in the VM rig; BENCH_WRK_SECONDS (10) sets
 each wrk run's length; GADGETD_BIN (build/gadgetd) the daemon it starts; BENCH_RUNS (5) the VM
 rig's repetitions.
 
@@ -778,8 +784,10 @@ def merge_figures(figures):
 
 def main():
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "api"):
-        sys.exit("BENCH_ONLY: 'api' or nothing")
+    if only not in ("", "api", "scripts"):
+        sys.exit("BENCH_ONLY: 'api', 'scripts' or nothing")
+    if only == "scripts":
+        return scripts_main()
     try:
         api = api_figures()
     except BenchError as e:
@@ -792,6 +800,32 @@ def main():
         return 0
     print(flush=True)
     return rig_main()
+
+
+def print_script_figures(sc):
+    print("%-34s %10.2f   (%d steps; slowest: %s)" % (
+        "reinstall_rehearsal_s", sc["reinstall_rehearsal_s"]["value"], sc["reinstall_rehearsal_s"]["steps"],
+        "; ".join(sc["reinstall_rehearsal_s"]["slowest"])))
+    print("%-34s %10.3f %10.2f %8.3f   (%d steps; reference: GET /api/status round trip)" % (
+        "script_step_overhead_ms", sc["script_step_overhead_ms"]["value"],
+        sc["script_step_ref_status_rtt_ms"]["value"],
+        sc["script_step_overhead_ms"]["value"] / max(sc["script_step_ref_status_rtt_ms"]["value"], 0.01),
+        SCRIPT_STEPS))
+
+
+def scripts_main():
+    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
+                     fresh_store=True)
+    rig.boot()
+    try:
+        rig.wait_api(30)
+        script = script_figures(rig)
+    finally:
+        rig.shutdown()
+    path = merge_figures(script)
+    print_script_figures(script)
+    print("written to %s" % os.path.relpath(path))
+    return 0
 
 
 def rig_main():
@@ -880,15 +914,7 @@ def rig_main():
         "console_echo_p50_ms", c["console_echo_p50_ms"]["value"], c["console_echo_ref_status_rtt_ms"]["value"],
         c["console_echo_p50_ms"]["value"] / max(c["console_echo_ref_status_rtt_ms"]["value"], 0.1),
         c["console_echo_p99_ms"]["value"]))
-    sc = script
-    print("%-34s %10.2f   (%d steps; slowest: %s)" % (
-        "reinstall_rehearsal_s", sc["reinstall_rehearsal_s"]["value"], sc["reinstall_rehearsal_s"]["steps"],
-        "; ".join(sc["reinstall_rehearsal_s"]["slowest"])))
-    print("%-34s %10.3f %10.2f %8.3f   (%d steps; reference: GET /api/status round trip)" % (
-        "script_step_overhead_ms", sc["script_step_overhead_ms"]["value"],
-        sc["script_step_ref_status_rtt_ms"]["value"],
-        sc["script_step_overhead_ms"]["value"] / max(sc["script_step_ref_status_rtt_ms"]["value"], 0.01),
-        SCRIPT_STEPS))
+    print_script_figures(script)
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
           "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
           "filesystem; media read = dd of the image file on the Pi side")
