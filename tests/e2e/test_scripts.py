@@ -9,6 +9,7 @@ import urllib.parse
 from e2e import expect
 from images import make_demo_installer, make_iso
 from test_keyboard import decode, held, keys_after
+from test_console import wait_shell
 from test_media import upload
 from test_power import force_state
 
@@ -78,6 +79,7 @@ def test_a_run_drives_drive_console_and_keyboard(rig):
                      {"wait": "200ms"},
                      {"log": "done with ${hostname}"}]}
     expect(put(rig, "drive-all", doc)[0] in (200, 201), "saving")
+    wait_shell(rig)  # the tests before may have re-enumerated the gadget: its getty restarts
     mark = len(rig.events())
     st, job = run(rig, "drive-all", {"hostname": "node7"})
     expect(st == 202 and job["kind"] == "script", (st, job))
