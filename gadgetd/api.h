@@ -68,8 +68,16 @@ enum gd_api_via {
 	GD_VIA_BASIC,   /* HTTP Basic: user and password */
 	GD_VIA_SESSION, /* the session cookie of a browser login: state changes need the CSRF token
 	                 */
-	GD_VIA_BEARER,  /* Authorization: Bearer with a session secret or an API token */
+	GD_VIA_BEARER,  /* Authorization: Bearer with a session secret or an API token, or
+	                 * X-Auth-Token with a session secret (Redfish) */
 };
+
+/* A header a handler adds to its reply (Location, X-Auth-Token, ETag, ...). */
+struct gd_api_header {
+	char name[24];
+	char value[200];
+};
+#define GD_API_HEADERS_MAX 4
 
 struct gd_api_request {
 	struct gd_app *app;
@@ -82,7 +90,10 @@ struct gd_api_request {
 	const char *csrf;      /* that session's CSRF token */
 	const void *client;    /* the client's struct sockaddr */
 	bool tls;              /* it came over HTTPS */
+	bool redfish;          /* under /redfish: Redfish's headers and error bodies */
 	char set_cookie[192];  /* a handler's Set-Cookie, when not empty */
+	struct gd_api_header headers[GD_API_HEADERS_MAX];
+	unsigned nheaders;
 	unsigned retry_after;  /* seconds, for a 429 or 503 */
 	json_t *body;          /* the request's JSON object when the route takes one, else NULL */
 	const char *params[2]; /* the path segments matched by the route's {} */
@@ -96,6 +107,9 @@ struct gd_api_request {
 const char *gd_api_query(struct gd_api_request *req, const char *key);
 /* Query parameter KEY as a number up to MAX into *OUT: 1, 0 when absent, -1 when not one. */
 int gd_api_query_uint(struct gd_api_request *req, const char *key, uint64_t max, uint64_t *out);
+/* Adds header NAME with the formatted value to REQ's reply (ignored past GD_API_HEADERS_MAX). */
+void gd_api_add_header(struct gd_api_request *req, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The value of request header NAME, or NULL. */
 const char *gd_api_header(struct gd_api_request *req, const char *name);
 

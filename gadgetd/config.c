@@ -91,6 +91,15 @@ void gd_config_defaults(struct gd_config *cfg)
 	cfg->reset_ms = 500;
 	cfg->off_timeout_ms = 60000;
 	cfg->cycle_pause_ms = 5000;
+	/* Common firmware: F12 hammered from power-on opens the one-time boot menu, whose first
+	 * entry past the default (the internal disk) is the USB drive; DEL enters setup. */
+	snprintf(cfg->boot_menu, sizeof(cfg->boot_menu), "repeat 25 every 200ms: f12");
+	snprintf(cfg->boot_cd, sizeof(cfg->boot_cd), "up; enter");
+	snprintf(cfg->boot_usb, sizeof(cfg->boot_usb), "up; enter");
+	snprintf(cfg->boot_hdd, sizeof(cfg->boot_hdd), "enter");
+	snprintf(cfg->boot_pxe, sizeof(cfg->boot_pxe), "down; enter");
+	snprintf(cfg->boot_setup, sizeof(cfg->boot_setup), "repeat 25 every 200ms: delete");
+	cfg->boot_host_wait_ms = 10000;
 	cfg->console_buffer = 1024 * 1024;
 	cfg->console_log_size = 4 * 1024 * 1024;
 	cfg->console_log_files = 4;
@@ -373,6 +382,13 @@ static const struct option options[] = {
     NUM("power", "reset_ms", reset_ms, PRESS_MS),
     NUM("power", "off_timeout_ms", off_timeout_ms, MS),
     NUM("power", "cycle_pause_ms", cycle_pause_ms, MS),
+    OPT("boot", "menu", set_string, boot_menu),
+    OPT("boot", "cd", set_string, boot_cd),
+    OPT("boot", "usb", set_string, boot_usb),
+    OPT("boot", "hdd", set_string, boot_hdd),
+    OPT("boot", "pxe", set_string, boot_pxe),
+    OPT("boot", "setup", set_string, boot_setup),
+    NUM("boot", "host_wait_ms", boot_host_wait_ms, MS),
     OPT("console", "tty", set_path, console_tty),
     SIZE("console", "buffer_size", console_buffer, 4096, 256UL << 20),
     SIZE("console", "log_size", console_log_size, 4096, 1024UL << 20),

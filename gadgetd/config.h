@@ -15,6 +15,8 @@ enum gd_function {
 	GD_FUNC_ACM = 1 << 2,
 };
 
+#define GD_BOOT_MACRO_MAX 256
+
 struct gd_config {
 	/* [gadget] */
 	char gadget_name[64];
@@ -69,6 +71,14 @@ struct gd_config {
 	unsigned reset_ms;
 	unsigned off_timeout_ms;
 	unsigned cycle_pause_ms;
+	/* [boot]: the macros that pick a boot device in the server's firmware at power-on */
+	char boot_menu[GD_BOOT_MACRO_MAX];  /* opens the one-time boot menu */
+	char boot_cd[GD_BOOT_MACRO_MAX];    /* then picks the USB CD-ROM ... */
+	char boot_usb[GD_BOOT_MACRO_MAX];   /* ... the USB disk */
+	char boot_hdd[GD_BOOT_MACRO_MAX];   /* ... the internal disk */
+	char boot_pxe[GD_BOOT_MACRO_MAX];   /* ... the network */
+	char boot_setup[GD_BOOT_MACRO_MAX]; /* enters setup instead of the menu */
+	unsigned boot_host_wait_ms;         /* how long to wait for the server to take keys */
 	/* [console] */
 	char console_tty[PATH_MAX]; /* empty: the gadget's ACM port */
 	unsigned console_buffer;    /* bytes of recent output kept in memory */

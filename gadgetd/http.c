@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,14 @@
 #include "conns.h"
 #include "json.h"
 #include "log.h"
+#include "redfish.h"
 #include "tls.h"
 #include "webui.h"
 
 #define LOG_PREFIX     "HTTP: "
 #define SESSION_COOKIE "gadgetd_session"
 #define CSRF_HEADER    "X-CSRF-Token"
+#define REDFISH_TOKEN  "X-Auth-Token"
 /* A failed login's reply waits this long at most; the address waits longer to try again. */
 #define FAIL_REPLY_MAX_MS 2000
 /* A connection's memory beyond the headers: its read buffer, so uploads come in large chunks
@@ -127,6 +130,7 @@ struct request_state {
 	unsigned route_status;
 	json_t *route_error;
 	char params[512]; /* the path segments REQ.params point into */
+	char allow[64];   /* the methods of the path, for a 405's Allow */
 	struct gd_api_request req;
 	void *stream; /* a streaming route's context, until its end or abort */
 	size_t len;
@@ -161,6 +165,22 @@ static void add_common_headers(struct MHD_Response *resp, const struct gd_api_re
 	}
 	if (status == 503 || status == 408)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	for (unsigned i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+	if (req->redfish)
+		MHD_add_response_header(resp, "OData-Version", "4.0");
+}
+
+void gd_api_add_header(struct gd_api_request *req, const char *name, const char *fmt, ...)
+{
+	if (req->nheaders == GD_API_HEADERS_MAX)
+		return;
+	struct gd_api_header *h = &req->headers[req->nheaders++];
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->value, sizeof(h->value), fmt, ap);
+	va_end(ap);
 }
 
 /* Whether a 401 should bring up the browser's own password prompt: for curl and for a URL
@@ -177,7 +197,8 @@ static bool wants_challenge(struct MHD_Connection *conn, const struct gd_api_req
 static enum MHD_Result send_json(struct MHD_Connection *conn, const struct gd_api_request *req,
                                  unsigned status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	/* A 204 has no body at all (Redfish's actions answer with one). */
+	char *text = status == 204 ? strdup("") : body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (text == NULL) {
 		status = 500;
@@ -191,7 +212,10 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, const struct gd_ap
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (status != 204)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		                        req->redfish ? "application/json; charset=utf-8"
+		                                     : "application/json");
 	add_common_headers(resp, req, status);
 	if (status == 401 && wants_challenge(conn, req))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
@@ -440,8 +464,14 @@ static unsigned authenticate(struct gd_app *app, struct MHD_Connection *conn,
 	const char *header =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+	const char *token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, REDFISH_TOKEN);
 	enum gd_auth_result res = GD_AUTH_MISSING;
-	if (header != NULL && strncasecmp(header, "Bearer ", 7) == 0) {
+	if (token != NULL) {
+		/* Redfish's sessions: the secret comes back in a header, never on its own. */
+		st->req.via = GD_VIA_BEARER;
+		snprintf(st->user, sizeof(st->user), "%s", "session token");
+		res = check_session(app, token, st);
+	} else if (header != NULL && strncasecmp(header, "Bearer ", 7) == 0) {
 		st->req.via = GD_VIA_BEARER;
 		res = check_bearer(app, header + 7, st);
 	} else if (header != NULL) {
@@ -525,12 +555,23 @@ static bool match(const char *pattern, const char *url, const char *params[2], c
 /* Finds the route of a request before its body arrives; records a 404 or 405 otherwise. */
 static void find_route(const char *method, const char *url, struct request_state *st)
 {
-	char allow[64] = "";
+	char *allow = st->allow, path[256];
+	size_t len = strlen(url);
+	if (st->req.redfish) {
+		/* Redfish clients write collections with and without the slash; HEAD is GET. */
+		if (len > 1 && len < sizeof(path) && url[len - 1] == '/') {
+			memcpy(path, url, len - 1);
+			path[len - 1] = '\0';
+			url = path;
+		}
+		if (strcmp(method, "HEAD") == 0)
+			method = "GET";
+	}
 	for (const struct gd_api_route *r = gd_api_routes; r->path; r++) {
 		const char *p[2] = {NULL, NULL};
 		if (!match(r->path, url, p, st->params, sizeof(st->params)))
 			continue;
-		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+		snprintf(allow + strlen(allow), sizeof(st->allow) - strlen(allow), "%s%s",
 		         allow[0] ? ", " : "", r->method);
 		if (strcmp(r->method, method) == 0) {
 			st->route = r;
@@ -543,6 +584,7 @@ static void find_route(const char *method, const char *url, struct request_state
 		    gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
 		                  method, url, allow);
 		st->route_status = 405;
+		gd_api_add_header(&st->req, MHD_HTTP_HEADER_ALLOW, "%s", allow);
 	} else {
 		st->route_error = gd_json_error("not_found", "no such resource: %s", url);
 		st->route_status = 404;
@@ -624,6 +666,8 @@ static enum MHD_Result answer(struct MHD_Connection *conn, struct request_state 
 		gd_conns_upgraded(st->conns, st->conn_entry);
 		return send_upgrade(conn, &st->req);
 	}
+	if (st->req.redfish && status >= 400)
+		reply = gd_redfish_error(status, reply);
 	return send_json(conn, &st->req, status, reply);
 }
 
@@ -656,6 +700,8 @@ static void init_request(struct listener *l, struct MHD_Connection *conn, const 
 	                                  .user = st->user,
 	                                  .client = ci ? ci->client_addr : NULL,
 	                                  .tls = l->tls,
+	                                  .redfish = strncmp(url, "/redfish", 8) == 0 &&
+	                                             (url[8] == '\0' || url[8] == '/'),
 	                                  .conn = conn,
 	                                  .reply_fd = -1};
 }

@@ -18,6 +18,11 @@
 #define EDGES      8
 /* The LED of a sleeping server blinks: edges closer than this make it "sleeping". */
 #define BLINK_WINDOW_S 2.5
+/* The LED coming on after this long dark is a start (a blinking sleep LED is dark for less). */
+#define START_DARK_S 1.25
+/* A button released is left alone this long before its next press: hosts and front panels
+ * debounce, and two actions back to back must not merge into one long press. */
+#define RELEASE_GAP_MS 250
 
 enum action { ACT_ON, ACT_OFF, ACT_FORCE_OFF, ACT_RESET, ACT_CYCLE, ACT_PRESS, ACT_LONG_PRESS };
 static const char *const action_names[] = {"on",    "off",   "force-off", "reset",
@@ -33,6 +38,9 @@ struct gd_power {
 	bool seen_led;
 	double edges[EDGES]; /* the last edges, newest at edges[0] */
 	double changed_at;
+	double released_at; /* when a button was last let go; only the action running reads it */
+	gd_power_start_fn on_start;
+	void *on_start_ctx;
 };
 
 static double seconds(const struct timespec *t)
@@ -75,10 +83,31 @@ void gd_power_free(struct gd_power *power)
 	free(power);
 }
 
-void gd_power_led(struct gd_power *power, bool lit, const struct timespec *at)
+void gd_power_on_start(struct gd_power *power, gd_power_start_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&power->lock);
+	power->on_start = fn;
+	power->on_start_ctx = ctx;
+	pthread_mutex_unlock(&power->lock);
+}
+
+/* Tells the start hook, if any, that the server's firmware is starting. */
+static void started(struct gd_power *power)
+{
+	pthread_mutex_lock(&power->lock);
+	gd_power_start_fn fn = power->on_start;
+	void *ctx = power->on_start_ctx;
+	pthread_mutex_unlock(&power->lock);
+	if (fn != NULL)
+		fn(ctx);
+}
+
+void gd_power_led(struct gd_power *power, bool lit, const struct timespec *at)
+{
+	bool start = false;
+	pthread_mutex_lock(&power->lock);
 	if (!power->seen_led || lit != power->lit) {
+		start = power->seen_led && lit && seconds(at) - power->changed_at >= START_DARK_S;
 		if (power->seen_led) {
 			memmove(power->edges + 1, power->edges,
 			        sizeof(power->edges) - sizeof(double));
@@ -90,6 +119,8 @@ void gd_power_led(struct gd_power *power, bool lit, const struct timespec *at)
 		pthread_cond_broadcast(&power->led_changed);
 	}
 	pthread_mutex_unlock(&power->lock);
+	if (start)
+		started(power);
 }
 
 /* Caller holds the lock. */
@@ -149,10 +180,14 @@ static void sleep_ms(unsigned ms)
 static int press(struct gd_power *p, enum gd_power_button button, unsigned ms,
                  struct gd_power_result *r)
 {
+	double gap = p->released_at + RELEASE_GAP_MS / 1000.0 - now_s();
+	if (p->released_at > 0 && gap > 0)
+		sleep_ms((unsigned)(gap * 1000) + 1);
 	int rc = p->io.set(p->io.ctx, button, true);
 	if (rc == 0)
 		sleep_ms(ms);
 	int release = p->io.set(p->io.ctx, button, false);
+	p->released_at = now_s();
 	if (rc == 0 && release == 0) {
 		r->changed = true;
 		r->presses++;
@@ -240,8 +275,14 @@ static int run_action(struct gd_power *p, int action, enum gd_power_state s,
 	case ACT_ON: return on ? 0 : turn_on(p, r);
 	case ACT_OFF: return on ? soft_off(p, r) : 0;
 	case ACT_FORCE_OFF: return s == GD_POWER_OFF ? 0 : force_off(p, r);
-	case ACT_RESET:
-		return s == GD_POWER_OFF ? 0 : press(p, GD_RESET_BUTTON, p->timing.reset_ms, r);
+	case ACT_RESET: {
+		if (s == GD_POWER_OFF)
+			return 0;
+		int rc = press(p, GD_RESET_BUTTON, p->timing.reset_ms, r);
+		if (rc == 0)
+			started(p); /* the LED stays lit through a reset: only we know */
+		return rc;
+	}
 	case ACT_CYCLE: return cycle(p, s, r);
 	case ACT_PRESS: return press(p, GD_POWER_BUTTON, p->timing.press_ms, r);
 	case ACT_LONG_PRESS: return press(p, GD_POWER_BUTTON, p->timing.long_press_ms, r);

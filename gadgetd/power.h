@@ -39,6 +39,14 @@ void gd_power_free(struct gd_power *power);
 /* From the LED watcher: the LED's level (debounced by the caller) at time AT (CLOCK_MONOTONIC). */
 void gd_power_led(struct gd_power *power, bool lit, const struct timespec *at);
 
+/*
+ * FN(CTX) runs when the server's firmware starts: the LED comes on after being dark for a
+ * while, or the reset button was pressed while it was on. It runs on the LED watcher's or the
+ * action's thread: it must not block. NULL removes it.
+ */
+typedef void (*gd_power_start_fn)(void *ctx);
+void gd_power_on_start(struct gd_power *power, gd_power_start_fn fn, void *ctx);
+
 enum gd_power_state gd_power_state(struct gd_power *power, double *since_s);
 const char *gd_power_state_name(enum gd_power_state state);
 

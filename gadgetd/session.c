@@ -16,6 +16,7 @@ struct session {
 	unsigned char digest[GD_SECRET_DIGEST];
 	char user[GD_AUTH_NAME_MAX + 1];
 	char csrf[GD_SESSION_CSRF_LEN + 1];
+	char id[GD_SESSION_ID_LEN + 1];
 	uint64_t created_ms;
 	uint64_t used_ms;
 	bool live;
@@ -68,9 +69,12 @@ static bool alive(const struct gd_sessions *s, const struct session *e, uint64_t
 int gd_sessions_create(struct gd_sessions *s, const char *user, uint64_t now_ms,
                        char secret[GD_SECRET_TEXT + 1], char csrf[GD_SESSION_CSRF_LEN + 1])
 {
+	char id[GD_SESSION_ID_LEN + 1];
 	int rc = gd_secret_new(secret);
 	if (rc == 0)
 		rc = gd_secret_hex(csrf, GD_SESSION_CSRF_LEN / 2);
+	if (rc == 0)
+		rc = gd_secret_hex(id, GD_SESSION_ID_LEN / 2);
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&s->lock);
@@ -88,6 +92,7 @@ int gd_sessions_create(struct gd_sessions *s, const char *user, uint64_t now_ms,
 	gd_secret_digest(secret, slot->digest);
 	snprintf(slot->user, sizeof(slot->user), "%s", user);
 	memcpy(slot->csrf, csrf, sizeof(slot->csrf));
+	memcpy(slot->id, id, sizeof(slot->id));
 	slot->created_ms = slot->used_ms = now_ms;
 	slot->live = true;
 	pthread_mutex_unlock(&s->lock);
@@ -142,6 +147,63 @@ unsigned gd_sessions_count(struct gd_sessions *s, uint64_t now_ms)
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < s->max; i++)
 		n += alive(s, &s->table[i], now_ms);
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int gd_sessions_id(struct gd_sessions *s, const char *secret, char id[GD_SESSION_ID_LEN + 1])
+{
+	pthread_mutex_lock(&s->lock);
+	struct session *e = lookup(s, secret);
+	if (e != NULL)
+		memcpy(id, e->id, GD_SESSION_ID_LEN + 1);
+	pthread_mutex_unlock(&s->lock);
+	return e != NULL ? 0 : -ENOENT;
+}
+
+/* The live entry whose public id is ID, or NULL. Caller holds the lock. */
+static struct session *lookup_id(struct gd_sessions *s, const char *id, uint64_t now_ms)
+{
+	for (unsigned i = 0; i < s->max; i++) {
+		if (alive(s, &s->table[i], now_ms) && strcmp(s->table[i].id, id) == 0)
+			return &s->table[i];
+	}
+	return NULL;
+}
+
+int gd_sessions_find_id(struct gd_sessions *s, const char *id, uint64_t now_ms, char *user,
+                        size_t userlen)
+{
+	pthread_mutex_lock(&s->lock);
+	struct session *e = lookup_id(s, id, now_ms);
+	if (e != NULL)
+		snprintf(user, userlen, "%s", e->user);
+	pthread_mutex_unlock(&s->lock);
+	return e != NULL ? 0 : -ENOENT;
+}
+
+int gd_sessions_revoke_id(struct gd_sessions *s, const char *id, const char *owner,
+                          uint64_t now_ms)
+{
+	pthread_mutex_lock(&s->lock);
+	struct session *e = lookup_id(s, id, now_ms);
+	int rc = e == NULL ? -ENOENT : owner != NULL && strcmp(owner, e->user) != 0 ? -EPERM : 0;
+	if (rc == 0)
+		memset(e, 0, sizeof(*e));
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+unsigned gd_sessions_ids(struct gd_sessions *s, uint64_t now_ms, const char *owner,
+                         char (*ids)[GD_SESSION_ID_LEN + 1], unsigned max)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->max && n < max; i++) {
+		const struct session *e = &s->table[i];
+		if (alive(s, e, now_ms) && (owner == NULL || strcmp(owner, e->user) == 0))
+			memcpy(ids[n++], e->id, GD_SESSION_ID_LEN + 1);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

@@ -13,6 +13,8 @@
 #include "secret.h"
 
 #define GD_SESSION_CSRF_LEN 32 /* hex of 128 random bits */
+/* A session's public name (Redfish's Sessions/{id}): 64 random bits in hex, no secret. */
+#define GD_SESSION_ID_LEN 16
 
 struct gd_sessions;
 
@@ -37,6 +39,22 @@ int gd_sessions_find(struct gd_sessions *s, const char *secret, uint64_t now_ms,
 
 /* Ends the session of SECRET: 0, or -ENOENT when there was none. */
 int gd_sessions_revoke(struct gd_sessions *s, const char *secret);
+
+/* The public id of SECRET's session into ID: 0, or -ENOENT. */
+int gd_sessions_id(struct gd_sessions *s, const char *secret, char id[GD_SESSION_ID_LEN + 1]);
+
+/* The user of the live session whose public id is ID: 0, or -ENOENT. */
+int gd_sessions_find_id(struct gd_sessions *s, const char *id, uint64_t now_ms, char *user,
+                        size_t userlen);
+
+/* Ends the session whose public id is ID if OWNER (NULL: anyone's) holds it: 0, -ENOENT or
+ * -EPERM. */
+int gd_sessions_revoke_id(struct gd_sessions *s, const char *id, const char *owner,
+                          uint64_t now_ms);
+
+/* The ids of the live sessions of OWNER (NULL: everyone's), at most MAX: how many. */
+unsigned gd_sessions_ids(struct gd_sessions *s, uint64_t now_ms, const char *owner,
+                         char (*ids)[GD_SESSION_ID_LEN + 1], unsigned max);
 
 /* Sessions alive at NOW_MS. */
 unsigned gd_sessions_count(struct gd_sessions *s, uint64_t now_ms);

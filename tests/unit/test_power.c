@@ -15,6 +15,8 @@ struct board {
 	unsigned presses[2];
 	double held_ms[2];
 	struct timespec down[2];
+	struct timespec up[2];
+	double gap_ms[2]; /* between the last release and the press after it */
 };
 
 static double ms_between(const struct timespec *a, const struct timespec *b)
@@ -36,8 +38,10 @@ static int fake_set(void *ctx, enum gd_power_button button, bool pressed)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (pressed) {
 		b->down[button] = now;
+		b->gap_ms[button] = ms_between(&b->up[button], &now);
 		return 0;
 	}
+	b->up[button] = now;
 	b->presses[button]++;
 	b->held_ms[button] = ms_between(&b->down[button], &now);
 	if (button == GD_POWER_BUTTON) {
@@ -207,6 +211,68 @@ static void test_blinking_led_is_sleeping(void **state)
 	gd_power_free(p);
 }
 
+/* Two actions back to back are two presses, not one long one. */
+static void test_presses_are_apart(void **state)
+{
+	(void)state;
+	struct board b;
+	struct gd_power *p = setup(&b, false, true);
+	struct gd_power_result r;
+	assert_int_equal(run(p, "press", &r), 0);
+	assert_int_equal(run(p, "press", &r), 0);
+	assert_int_equal(b.presses[GD_POWER_BUTTON], 2);
+	assert_true(b.gap_ms[GD_POWER_BUTTON] >= 250);
+	gd_power_free(p);
+}
+
+static void count_start(void *ctx)
+{
+	(*(unsigned *)ctx)++;
+}
+
+/* Second S of a made-up past: 1000 is ten seconds ago. */
+static struct timespec at_s(double s)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s += (double)now.tv_sec - 1010;
+	return (struct timespec){.tv_sec = (time_t)s, .tv_nsec = (long)((s - (time_t)s) * 1e9)};
+}
+
+/* The firmware starts when the LED comes on after a real dark spell, or at a reset. */
+static void test_start_hook(void **state)
+{
+	(void)state;
+	struct board b;
+	struct gd_power *p = setup(&b, true, true);
+	unsigned starts = 0;
+	gd_power_on_start(p, count_start, &starts);
+	struct timespec t = at_s(1000);
+	gd_power_led(p, false, &t);
+	t = at_s(1000.5);
+	gd_power_led(p, true, &t); /* a blink */
+	assert_int_equal(starts, 0);
+	t = at_s(1001);
+	gd_power_led(p, false, &t);
+	t = at_s(1003);
+	gd_power_led(p, true, &t);
+	assert_int_equal(starts, 1);
+	t = at_s(1004);
+	gd_power_led(p, true, &t); /* the same level again: nothing */
+	assert_int_equal(starts, 1);
+	struct gd_power_result r;
+	b.on = true;
+	show(&b);
+	assert_int_equal(run(p, "reset", &r), 0);
+	assert_int_equal(starts, 2);
+	assert_int_equal(run(p, "force-off", &r), 0);
+	assert_int_equal(run(p, "reset", &r), 0); /* off: no press, no start */
+	assert_false(r.changed);
+	assert_int_equal(starts, 2);
+	gd_power_on_start(p, NULL, NULL);
+	gd_power_free(p);
+}
+
 static void test_action_names(void **state)
 {
 	(void)state;
@@ -226,6 +292,8 @@ int main(void)
 	    cmocka_unit_test(test_without_led),
 	    cmocka_unit_test(test_second_action_is_refused),
 	    cmocka_unit_test(test_blinking_led_is_sleeping),
+	    cmocka_unit_test(test_presses_are_apart),
+	    cmocka_unit_test(test_start_hook),
 	    cmocka_unit_test(test_action_names),
 	};
 	return cmocka_run_group_tests_name("power", tests, NULL, NULL);

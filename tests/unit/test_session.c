@@ -35,6 +35,38 @@ static void test_create_find_revoke(void **state)
 	gd_sessions_free(s);
 }
 
+/* Redfish's Sessions/{id}: a public id per session, listed and ended by its owner or anyone. */
+static void test_public_ids(void **state)
+{
+	(void)state;
+	struct gd_sessions *s = gd_sessions_new(4, 1000, 10000);
+	char a[GD_SECRET_TEXT + 1], b[GD_SECRET_TEXT + 1], csrf[GD_SESSION_CSRF_LEN + 1];
+	char ida[GD_SESSION_ID_LEN + 1], idb[GD_SESSION_ID_LEN + 1], user[64];
+	char ids[4][GD_SESSION_ID_LEN + 1];
+	assert_int_equal(gd_sessions_create(s, "alice", 100, a, csrf), 0);
+	assert_int_equal(gd_sessions_create(s, "bob", 100, b, csrf), 0);
+	assert_int_equal(gd_sessions_id(s, a, ida), 0);
+	assert_int_equal(gd_sessions_id(s, b, idb), 0);
+	assert_int_equal(strlen(ida), GD_SESSION_ID_LEN);
+	assert_int_equal(strspn(ida, "0123456789abcdef"), GD_SESSION_ID_LEN);
+	assert_string_not_equal(ida, idb);
+	assert_null(strstr(a, ida)); /* the id tells nothing of the secret */
+	assert_int_equal(gd_sessions_id(s, "nope", ida), -ENOENT);
+	assert_int_equal(gd_sessions_find_id(s, idb, 200, user, sizeof(user)), 0);
+	assert_string_equal(user, "bob");
+	assert_int_equal(gd_sessions_ids(s, 200, NULL, ids, 4), 2);
+	assert_int_equal(gd_sessions_ids(s, 200, "alice", ids, 4), 1);
+	assert_string_equal(ids[0], ida);
+	assert_int_equal(gd_sessions_revoke_id(s, idb, "alice", 200), -EPERM);
+	assert_int_equal(gd_sessions_revoke_id(s, idb, NULL, 200), 0);
+	assert_int_equal(gd_sessions_find(s, b, 200, user, sizeof(user), csrf), -ENOENT);
+	assert_int_equal(gd_sessions_revoke_id(s, idb, NULL, 200), -ENOENT);
+	/* An expired session has no id any more. */
+	assert_int_equal(gd_sessions_find_id(s, ida, 5000, user, sizeof(user)), -ENOENT);
+	assert_int_equal(gd_sessions_ids(s, 5000, NULL, ids, 4), 0);
+	gd_sessions_free(s);
+}
+
 static void test_expiry(void **state)
 {
 	(void)state;
@@ -87,6 +119,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_find_revoke),
+	    cmocka_unit_test(test_public_ids),
 	    cmocka_unit_test(test_expiry),
 	    cmocka_unit_test(test_times_out_of_order),
 	    cmocka_unit_test(test_full_table_drops_least_recent),
