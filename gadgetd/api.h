@@ -27,6 +27,8 @@
 
 /* The modules a handler may use; owned by main.c, alive while the server runs. */
 struct gd_http;
+struct gd_boot;
+struct gd_redfish;
 
 struct gd_app {
 	const struct gd_config *cfg;
@@ -38,6 +40,8 @@ struct gd_app {
 	struct gd_jobs *script_jobs; /* their runs, one at a time */
 	struct gd_media *media;
 	struct gd_power *power;                        /* NULL without ATX lines */
+	struct gd_boot *boot;                          /* NULL without a keyboard */
+	struct gd_redfish *redfish;
 	bool power_led;                                /* the power LED line is wired */
 	struct gd_console *console;                    /* NULL when the gadget has no serial port */
 	struct gd_console_ws *console_ws;              /* the console's WebSocket sessions */

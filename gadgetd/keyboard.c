@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hid.h"
 #include "log.h"
@@ -185,4 +186,64 @@ json_t *gd_keyboard_layouts_json(struct gd_keyboard *kb)
 		                                      (json_int_t)gd_layout_size(kb->layouts[i])));
 	return json_pack("{s:s, s:o}", "default", gd_layout_name(kb->default_layout), "layouts",
 	                 list);
+}
+
+static void nap_ms(unsigned ms)
+{
+	struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+	nanosleep(&t, NULL);
+}
+
+/* Whether job ID of the queue has ended: its final state into STATE. */
+static bool play_ended(struct gd_keyboard *kb, uint64_t id, char *state, size_t len)
+{
+	json_t *job = gd_jobs_get(kb->jobs, id);
+	const char *s = json_string_value(json_object_get(job, "state"));
+	bool ended = s == NULL || (strcmp(s, "queued") != 0 && strcmp(s, "running") != 0);
+	snprintf(state, len, "%s", s ? s : "gone");
+	const char *why = json_string_value(json_object_get(json_object_get(job, "error"), "message"));
+	if (ended && why != NULL)
+		snprintf(state, len, "%s", why);
+	json_decref(job);
+	return ended;
+}
+
+int gd_keyboard_play_macro(struct gd_keyboard *kb, const char *user, const char *text,
+                           unsigned host_wait_ms, const atomic_bool *cancelled, char *err,
+                           size_t errlen)
+{
+	for (unsigned waited = 0; !gd_hid_host_online(kb->hid); waited += 50) {
+		if (atomic_load(cancelled))
+			return -ECANCELED;
+		if (waited >= host_wait_ms) {
+			snprintf(err, errlen, "the server did not take keys within %u ms", host_wait_ms);
+			return -EHOSTDOWN;
+		}
+		nap_ms(50);
+	}
+	struct gd_macro *macro = NULL;
+	struct gd_program prog;
+	gd_program_init(&prog);
+	if (gd_macro_parse(text, strlen(text), &macro, err, errlen) < 0 ||
+	    gd_macro_compile(macro, kb->default_layout, &prog, err, errlen) < 0) {
+		gd_macro_free(macro);
+		gd_program_free(&prog);
+		return -EINVAL;
+	}
+	gd_macro_free(macro);
+	uint64_t id = gd_keyboard_submit(kb, user, &prog, -1);
+	if (id == 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	char state[256];
+	while (!play_ended(kb, id, state, sizeof(state))) {
+		if (atomic_load(cancelled))
+			json_decref(gd_jobs_cancel(kb->jobs, id));
+		nap_ms(50);
+	}
+	if (strcmp(state, "done") == 0)
+		return 0;
+	snprintf(err, errlen, "%s", state);
+	return strcmp(state, "cancelled") == 0 ? -ECANCELED : -EIO;
 }

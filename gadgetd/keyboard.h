@@ -7,6 +7,7 @@
 #define GD_KEYBOARD_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,15 @@ uint64_t gd_keyboard_submit(struct gd_keyboard *kb, const char *user, struct gd_
                             int pacing_ms);
 
 struct gd_jobs *gd_keyboard_jobs(struct gd_keyboard *kb);
+
+/*
+ * Plays macro TEXT (default layout and pacing) once the host takes keys, waiting up to
+ * HOST_WAIT_MS for it, and returns when it has been played: 0, -ECANCELED (*CANCELLED was
+ * set), or -errno with ERR. Blocks: for threads of their own (the boot override's queue).
+ */
+int gd_keyboard_play_macro(struct gd_keyboard *kb, const char *user, const char *text,
+                           unsigned host_wait_ms, const atomic_bool *cancelled, char *err,
+                           size_t errlen);
 
 /* {"leds": {...}, "layout", "pacing_ms", "host_online", "device", "pending"} */
 json_t *gd_keyboard_state_json(struct gd_keyboard *kb);

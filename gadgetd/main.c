@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "boot.h"
 #include "config.h"
 #include "console.h"
 #include "console_tcp.h"
@@ -29,6 +30,7 @@
 #include "media.h"
 #include "power.h"
 #include "power_gpio.h"
+#include "redfish.h"
 
 #define LOG_PREFIX  "MAIN: "
 #define EXIT_CONFIG 78 /* sysexits EX_CONFIG; the unit does not restart on it */
@@ -245,6 +247,29 @@ static int open_keyboard(struct gd_app *app, const struct gd_config *cfg, char *
 	return gd_keyboard_open(&app->keyboard, cfg, info.hid_device, info.state_path, err, errlen);
 }
 
+/* The boot override plays its keys on the keyboard, as the user "boot-override". */
+static int play_boot_keys(void *ctx, const char *macro, const atomic_bool *cancelled, char *err,
+                          size_t errlen)
+{
+	struct gd_app *app = ctx;
+	return gd_keyboard_play_macro(app->keyboard, "boot-override", macro,
+	                              app->cfg->boot_host_wait_ms, cancelled, err, errlen);
+}
+
+/* The boot override (with a keyboard) and Redfish's state; the hook is set once power is. */
+static int open_redfish(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
+{
+	if (app->keyboard != NULL) {
+		struct gd_boot_player player = {play_boot_keys, app};
+		int rc = gd_boot_open(&app->boot, cfg, &player, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (app->power != NULL)
+			gd_power_on_start(app->power, gd_boot_started, app->boot);
+	}
+	return gd_redfish_open(&app->redfish, app, err, errlen);
+}
+
 static int open_macros(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
 {
 	char dir[PATH_MAX + 16];
@@ -383,6 +408,7 @@ static int run_daemon(const struct gd_config *cfg)
 	    open_media(&app, cfg, err, sizeof(err)) < 0 ||
 	    open_power(&app, cfg, &gpio, err, sizeof(err)) < 0 ||
 	    open_console(&app, cfg, &console_tcp, err, sizeof(err)) < 0 ||
+	    open_redfish(&app, cfg, err, sizeof(err)) < 0 ||
 	    gd_http_start(&http, &app, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 	} else {
@@ -399,6 +425,10 @@ static int run_daemon(const struct gd_config *cfg)
 	gd_console_ws_free(app.console_ws);
 	gd_console_tcp_stop(console_tcp);
 	gd_console_close(app.console);
+	gd_redfish_close(app.redfish); /* its resets end before the lines go */
+	if (app.power != NULL)
+		gd_power_on_start(app.power, NULL, NULL);
+	gd_boot_close(app.boot);
 	gd_power_gpio_close(gpio); /* buttons released before anything else goes */
 	gd_power_free(app.power);
 	gd_media_close(app.media);

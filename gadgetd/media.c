@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -523,27 +525,99 @@ static int fetch(struct download *d, char *err, size_t errlen)
 	return 0;
 }
 
+int gd_media_fetch(struct gd_media *media, struct gd_job *job, const char *url, const char *name,
+                   char *err, size_t errlen)
+{
+	struct download d = {.media = media, .job = job};
+	snprintf(d.url, sizeof(d.url), "%s", url);
+	snprintf(d.name, sizeof(d.name), "%s", name);
+	if (gd_media_upload_begin(media, name, 0, NULL, &d.up, err, errlen) < 0)
+		return -1;
+	int rc = fetch(&d, err, errlen);
+	if (rc == 0) {
+		rc = gd_media_upload_finish(d.up, err, errlen);
+		d.up = NULL;
+	}
+	gd_media_upload_abort(d.up);
+	if (rc < 0 && rc != -ECANCELED) {
+		GD_LOG_WARN("download of '%s' failed: %s", name, err);
+		rc = -1;
+	}
+	return rc;
+}
+
+static int check_url(const char *url, char *err, size_t errlen);
+
 static int run_download(struct gd_job *job, void *ctx)
 {
 	struct download *d = ctx;
 	char err[512];
-	d->job = job;
-	if (gd_media_upload_begin(d->media, d->name, 0, NULL, &d->up, err, sizeof(err)) < 0) {
+	int rc = gd_media_fetch(d->media, job, d->url, d->name, err, sizeof(err));
+	if (rc == -1)
 		gd_job_fail(job, "download_failed", "%s", err);
-		return -1;
+	return rc;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct gd_media_source *src = ctx;
+	size_t len = size * nmemb;
+	static const struct {
+		const char *name;
+		size_t off;
+	} wanted[] = {{"etag:", offsetof(struct gd_media_source, etag)},
+	              {"last-modified:", offsetof(struct gd_media_source, last_modified)}};
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(wanted[i].name);
+		if (len <= n || strncasecmp(data, wanted[i].name, n) != 0)
+			continue;
+		const char *v = data + n;
+		size_t vlen = len - n;
+		while (vlen > 0 && (*v == ' ' || *v == '\t'))
+			v++, vlen--;
+		while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+			vlen--;
+		char *out = (char *)src + wanted[i].off;
+		if (vlen >= GD_MEDIA_VALIDATOR_MAX)
+			vlen = 0; /* too long to compare: as if absent */
+		memcpy(out, v, vlen);
+		out[vlen] = '\0';
 	}
-	int rc = fetch(d, err, sizeof(err));
-	if (rc == 0) {
-		rc = gd_media_upload_finish(d->up, err, sizeof(err));
-		d->up = NULL;
+	return len;
+}
+
+int gd_media_probe(const char *url, struct gd_media_source *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (check_url(url, err, errlen) < 0)
+		return -EINVAL;
+	CURL *curl = curl_easy_init();
+	if (curl == NULL) {
+		snprintf(err, errlen, "libcurl failed to start");
+		return -ENOMEM;
 	}
-	gd_media_upload_abort(d->up);
-	if (rc == -ECANCELED)
-		return rc;
-	if (rc < 0) {
-		GD_LOG_WARN("download of '%s' failed: %s", d->name, err);
-		gd_job_fail(job, "download_failed", "%s", err);
-		return -1;
+	char curl_err[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 15L);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+	CURLcode rc = curl_easy_perform(curl);
+	curl_off_t length = -1;
+	if (rc == CURLE_OK &&
+	    curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+	    length >= 0)
+		out->size = (uint64_t)length;
+	curl_easy_cleanup(curl);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
+		return -EIO;
 	}
 	return 0;
 }

@@ -65,6 +65,22 @@ const char *gd_media_upload_name(const struct gd_upload *up);
 uint64_t gd_media_download(struct gd_media *media, const char *url, const char *name,
                            const char *user, char *err, size_t errlen);
 struct gd_jobs *gd_media_jobs(struct gd_media *media);
+/*
+ * Downloads URL into NAME within JOB (its progress, its cancellation), for a job that does
+ * more than download. Returns 0, -ECANCELED, or -1 with ERR.
+ */
+int gd_media_fetch(struct gd_media *media, struct gd_job *job, const char *url, const char *name,
+                   char *err, size_t errlen);
+
+/* What a HEAD request says of a URL's content, to tell whether a copy is still current. */
+#define GD_MEDIA_VALIDATOR_MAX 128
+struct gd_media_source {
+	char etag[GD_MEDIA_VALIDATOR_MAX];          /* empty: none sent */
+	char last_modified[GD_MEDIA_VALIDATOR_MAX]; /* empty: none sent */
+	uint64_t size;                              /* 0: not said */
+};
+/* HEAD of URL into OUT: 0, or -errno with ERR (a bad URL: -EINVAL). */
+int gd_media_probe(const char *url, struct gd_media_source *out, char *err, size_t errlen);
 
 /*
  * Inserts NAME; *FORCED tells whether the host had the drive locked. A change between
