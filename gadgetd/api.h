@@ -39,8 +39,8 @@ struct gd_app {
 	struct gd_docstore *scripts; /* saved reinstall scripts */
 	struct gd_jobs *script_jobs; /* their runs, one at a time */
 	struct gd_media *media;
-	struct gd_power *power;                        /* NULL without ATX lines */
-	struct gd_boot *boot;                          /* NULL without a keyboard */
+	struct gd_power *power; /* NULL without ATX lines */
+	struct gd_boot *boot;   /* NULL without a keyboard */
 	struct gd_redfish *redfish;
 	bool power_led;                                /* the power LED line is wired */
 	struct gd_console *console;                    /* NULL when the gadget has no serial port */
@@ -90,12 +90,12 @@ struct gd_api_request {
 	const char *user;  /* authenticated user */
 	enum gd_role role; /* and what it may do */
 	enum gd_api_via via;
-	const char *session;   /* the session secret when it came with one, else NULL */
-	const char *csrf;      /* that session's CSRF token */
-	const void *client;    /* the client's struct sockaddr */
-	bool tls;              /* it came over HTTPS */
-	bool redfish;          /* under /redfish: Redfish's headers and error bodies */
-	char set_cookie[192];  /* a handler's Set-Cookie, when not empty */
+	const char *session;  /* the session secret when it came with one, else NULL */
+	const char *csrf;     /* that session's CSRF token */
+	const void *client;   /* the client's struct sockaddr */
+	bool tls;             /* it came over HTTPS */
+	bool redfish;         /* under /redfish: Redfish's headers and error bodies */
+	char set_cookie[192]; /* a handler's Set-Cookie, when not empty */
 	struct gd_api_header headers[GD_API_HEADERS_MAX];
 	unsigned nheaders;
 	unsigned retry_after;  /* seconds, for a 429 or 503 */

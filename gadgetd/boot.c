@@ -235,7 +235,8 @@ void gd_boot_started(void *ctx)
 	GD_LOG_INFO("the server starts: playing the keys for %s (%s)", p->target,
 	            enabled_names[o.enabled]);
 	if (gd_jobs_submit(boot->jobs, "boot-override", "boot", 1, run_play, p, free) == 0)
-		GD_LOG_ERROR("out of memory: the keys for %s are not played", target_names[o.target]);
+		GD_LOG_ERROR("out of memory: the keys for %s are not played",
+		             target_names[o.target]);
 }
 
 json_t *gd_boot_json(struct gd_boot *boot)

@@ -15,7 +15,14 @@
 #include "config.h"
 #include "jobs.h"
 
-enum gd_boot_target { GD_BOOT_NONE, GD_BOOT_CD, GD_BOOT_USB, GD_BOOT_HDD, GD_BOOT_PXE, GD_BOOT_SETUP };
+enum gd_boot_target {
+	GD_BOOT_NONE,
+	GD_BOOT_CD,
+	GD_BOOT_USB,
+	GD_BOOT_HDD,
+	GD_BOOT_PXE,
+	GD_BOOT_SETUP
+};
 enum gd_boot_enabled { GD_BOOT_DISABLED, GD_BOOT_ONCE, GD_BOOT_CONTINUOUS };
 enum gd_boot_mode { GD_BOOT_UEFI, GD_BOOT_LEGACY };
 

@@ -266,11 +266,13 @@ static int check_field(const struct gd_json_field *f, json_t *v, char *err, size
 	    [GD_JSON_INTEGER] = "an integer",
 	    [GD_JSON_BOOLEAN] = "true or false",
 	    [GD_JSON_ARRAY] = "an array",
+	    [GD_JSON_OBJECT] = "an object",
 	};
 	bool ok = f->kind == GD_JSON_STRING    ? json_is_string(v)
 	          : f->kind == GD_JSON_INTEGER ? json_is_integer(v)
 	          : f->kind == GD_JSON_BOOLEAN ? json_is_boolean(v)
-	                                       : json_is_array(v);
+	          : f->kind == GD_JSON_ARRAY   ? json_is_array(v)
+	                                       : json_is_object(v);
 	if (!ok) {
 		snprintf(err, errlen, "'%s' must be %s, got %s", f->key, wanted[f->kind],
 		         kind_of(v));

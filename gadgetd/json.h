@@ -39,6 +39,7 @@ enum gd_json_kind {
 	GD_JSON_INTEGER, /* OUT: json_int_t *; a real such as 1.0 is not an integer */
 	GD_JSON_BOOLEAN, /* OUT: bool * */
 	GD_JSON_ARRAY,   /* OUT: json_t ** (borrowed) */
+	GD_JSON_OBJECT,  /* OUT: json_t ** (borrowed) */
 };
 
 struct gd_json_field {

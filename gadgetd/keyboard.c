@@ -201,7 +201,8 @@ static bool play_ended(struct gd_keyboard *kb, uint64_t id, char *state, size_t 
 	const char *s = json_string_value(json_object_get(job, "state"));
 	bool ended = s == NULL || (strcmp(s, "queued") != 0 && strcmp(s, "running") != 0);
 	snprintf(state, len, "%s", s ? s : "gone");
-	const char *why = json_string_value(json_object_get(json_object_get(job, "error"), "message"));
+	const char *why =
+	    json_string_value(json_object_get(json_object_get(job, "error"), "message"));
 	if (ended && why != NULL)
 		snprintf(state, len, "%s", why);
 	json_decref(job);
@@ -216,7 +217,8 @@ int gd_keyboard_play_macro(struct gd_keyboard *kb, const char *user, const char 
 		if (atomic_load(cancelled))
 			return -ECANCELED;
 		if (waited >= host_wait_ms) {
-			snprintf(err, errlen, "the server did not take keys within %u ms", host_wait_ms);
+			snprintf(err, errlen, "the server did not take keys within %u ms",
+			         host_wait_ms);
 			return -EHOSTDOWN;
 		}
 		nap_ms(50);

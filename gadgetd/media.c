@@ -575,7 +575,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 		size_t vlen = len - n;
 		while (vlen > 0 && (*v == ' ' || *v == '\t'))
 			v++, vlen--;
-		while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+		while (vlen > 0 &&
+		       (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
 			vlen--;
 		char *out = (char *)src + wanted[i].off;
 		if (vlen >= GD_MEDIA_VALIDATOR_MAX)

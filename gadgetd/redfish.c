@@ -156,14 +156,16 @@ unsigned gd_redfish_odata_get(struct gd_api_request *req, json_t **reply)
 {
 	(void)req;
 	static const char *const sets[][2] = {
-	    {"Systems", V1 "/Systems"},         {"Managers", V1 "/Managers"},
-	    {"SessionService", V1 "/SessionService"}, {"Sessions", SESSIONS},
+	    {"Systems", V1 "/Systems"},
+	    {"Managers", V1 "/Managers"},
+	    {"SessionService", V1 "/SessionService"},
+	    {"Sessions", SESSIONS},
 	    {"TaskService", V1 "/TaskService"},
 	};
 	json_t *value = json_array();
 	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
-		json_array_append_new(value, json_pack("{s:s, s:s, s:s}", "name", sets[i][0], "kind",
-		                                       "Singleton", "url", sets[i][1]));
+		json_array_append_new(value, json_pack("{s:s, s:s, s:s}", "name", sets[i][0],
+		                                       "kind", "Singleton", "url", sets[i][1]));
 	*reply = json_pack("{s:s, s:o}", "@odata.context", V1 "/$metadata", "value", value);
 	return 200;
 }
@@ -172,14 +174,12 @@ unsigned gd_redfish_odata_get(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_redfish_session_service_get(struct gd_api_request *req, json_t **reply)
 {
-	*reply = resource("#SessionService.v1_1_8.SessionService",
-	                  "SessionService.SessionService", V1 "/SessionService", "SessionService",
-	                  "Session Service");
-	json_object_update_new(*reply,
-	                   json_pack("{s:b, s:I, s:{s:s}, s:o}", "ServiceEnabled", 1,
-	                             "SessionTimeout", (json_int_t)req->app->cfg->session_idle,
-	                             "Status", "State", "Enabled", "Sessions",
-	                             gd_redfish_link(SESSIONS)));
+	*reply = resource("#SessionService.v1_1_8.SessionService", "SessionService.SessionService",
+	                  V1 "/SessionService", "SessionService", "Session Service");
+	json_object_update_new(
+	    *reply, json_pack("{s:b, s:I, s:{s:s}, s:o}", "ServiceEnabled", 1, "SessionTimeout",
+	                      (json_int_t)req->app->cfg->session_idle, "Status", "State", "Enabled",
+	                      "Sessions", gd_redfish_link(SESSIONS)));
 	return 200;
 }
 
@@ -208,8 +208,8 @@ static json_t *session_json(const char *id, const char *user)
 {
 	char path[128];
 	snprintf(path, sizeof(path), SESSIONS "/%s", id);
-	json_t *s = resource("#Session.v1_3_0.Session", "Session.Session", path, id,
-	                     "User Session");
+	json_t *s =
+	    resource("#Session.v1_3_0.Session", "Session.Session", path, id, "User Session");
 	json_object_set_new(s, "UserName", json_string(user));
 	return s;
 }
@@ -223,8 +223,9 @@ unsigned gd_redfish_sessions_post(struct gd_api_request *req, json_t **reply)
 	};
 	char err[256];
 	if (gd_json_fields(req->body, fields, 2, err, sizeof(err)) < 0) {
-		*reply = gd_redfish_fail("PropertyMissing", "%s (expected {\"UserName\": \"name\", "
-		                                            "\"Password\": \"secret\"})",
+		*reply = gd_redfish_fail("PropertyMissing",
+		                         "%s (expected {\"UserName\": \"name\", "
+		                         "\"Password\": \"secret\"})",
 		                         err);
 		return 400;
 	}
@@ -286,13 +287,13 @@ static json_t *boot_json(struct gd_app *app)
 		json_array_append_new(targets, json_string(gd_boot_target_name(t)));
 	if (app->boot == NULL)
 		json_array_append_new(targets, json_string("None"));
-	return json_pack("{s:s, s:s, s:s, s:o, s:[sss], s:[ss]}", "BootSourceOverrideTarget",
-	                 gd_boot_target_name(o.target), "BootSourceOverrideEnabled",
-	                 gd_boot_enabled_name(o.enabled), "BootSourceOverrideMode",
-	                 gd_boot_mode_name(o.mode), "BootSourceOverrideTarget@Redfish.AllowableValues",
-	                 targets, "BootSourceOverrideEnabled@Redfish.AllowableValues", "Disabled",
-	                 "Once", "Continuous", "BootSourceOverrideMode@Redfish.AllowableValues",
-	                 "UEFI", "Legacy");
+	return json_pack(
+	    "{s:s, s:s, s:s, s:o, s:[sss], s:[ss]}", "BootSourceOverrideTarget",
+	    gd_boot_target_name(o.target), "BootSourceOverrideEnabled",
+	    gd_boot_enabled_name(o.enabled), "BootSourceOverrideMode", gd_boot_mode_name(o.mode),
+	    "BootSourceOverrideTarget@Redfish.AllowableValues", targets,
+	    "BootSourceOverrideEnabled@Redfish.AllowableValues", "Disabled", "Once", "Continuous",
+	    "BootSourceOverrideMode@Redfish.AllowableValues", "UEFI", "Legacy");
 }
 
 /* A strong ETag of what PATCH may change: the Boot object. */
@@ -309,9 +310,9 @@ static void boot_etag(json_t *boot, char out[24])
 static json_t *system_json(struct gd_api_request *req)
 {
 	struct gd_app *app = req->app;
-	json_t *s = resource("#ComputerSystem.v1_13_0.ComputerSystem",
-	                     "ComputerSystem.ComputerSystem", SYSTEM_PATH, GD_REDFISH_SYSTEM,
-	                     "The server gadgetd drives");
+	json_t *s =
+	    resource("#ComputerSystem.v1_13_0.ComputerSystem", "ComputerSystem.ComputerSystem",
+	             SYSTEM_PATH, GD_REDFISH_SYSTEM, "The server gadgetd drives");
 	const char *power = gd_redfish_power_state(app);
 	json_t *boot = boot_json(app);
 	char etag[24];
@@ -339,7 +340,8 @@ unsigned gd_redfish_systems_get(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_redfish_system_get(struct gd_api_request *req, json_t **reply)
 {
-	unsigned status = gd_redfish_check_id(req->params[0], GD_REDFISH_SYSTEM, V1 "/Systems", reply);
+	unsigned status =
+	    gd_redfish_check_id(req->params[0], GD_REDFISH_SYSTEM, V1 "/Systems", reply);
 	if (status == 0) {
 		*reply = system_json(req);
 		status = 200;
@@ -357,15 +359,14 @@ static unsigned parse_boot(json_t *boot, struct gd_boot_override *o, json_t **re
 	    {"BootSourceOverrideMode", GD_JSON_STRING, false, 0, 0, &mode},
 	};
 	char err[256];
-	if (!json_is_object(boot) || gd_json_fields(boot, fields, 3, err, sizeof(err)) < 0) {
-		*reply = gd_redfish_fail("PropertyValueFormatError", "Boot: %s",
-		                         json_is_object(boot) ? err : "must be an object");
+	if (gd_json_fields(boot, fields, 3, err, sizeof(err)) < 0) {
+		*reply = gd_redfish_fail("PropertyValueFormatError", "Boot: %s", err);
 		return 400;
 	}
 	int t = target ? gd_boot_target_parse(target) : (int)o->target;
 	int e = enabled ? gd_boot_enabled_parse(enabled) : (int)o->enabled;
 	int m = mode ? gd_boot_mode_parse(mode) : (int)o->mode;
-	const char *bad = t < 0 ? "BootSourceOverrideTarget"
+	const char *bad = t < 0   ? "BootSourceOverrideTarget"
 	                  : e < 0 ? "BootSourceOverrideEnabled"
 	                  : m < 0 ? "BootSourceOverrideMode"
 	                          : NULL;
@@ -383,20 +384,19 @@ static unsigned parse_boot(json_t *boot, struct gd_boot_override *o, json_t **re
 
 unsigned gd_redfish_system_patch(struct gd_api_request *req, json_t **reply)
 {
-	unsigned status = gd_redfish_check_id(req->params[0], GD_REDFISH_SYSTEM, V1 "/Systems", reply);
+	unsigned status =
+	    gd_redfish_check_id(req->params[0], GD_REDFISH_SYSTEM, V1 "/Systems", reply);
 	if (status != 0)
 		return status;
-	const char *key;
-	json_t *value;
-	json_object_foreach(req->body, key, value)
-	{
-		if (strcmp(key, "Boot") != 0) {
-			*reply = gd_redfish_fail("PropertyNotWritable",
-			                         "the property %.48s is read-only here (only Boot is "
-			                         "writable)",
-			                         key);
-			return 400;
-		}
+	json_t *boot = NULL;
+	const struct gd_json_field fields[] = {{"Boot", GD_JSON_OBJECT, true, 0, 0, &boot}};
+	char err[256];
+	if (gd_json_fields(req->body, fields, 1, err, sizeof(err)) < 0) {
+		/* Only the boot override is this system's to change. */
+		*reply = gd_redfish_fail(strncmp(err, "unknown", 7) == 0 ? "PropertyUnknown"
+		                                                          : "PropertyValueTypeError",
+		                         "%s", err);
+		return 400;
 	}
 	const char *match = gd_api_header(req, "If-Match");
 	char etag[24];
@@ -404,29 +404,26 @@ unsigned gd_redfish_system_patch(struct gd_api_request *req, json_t **reply)
 	boot_etag(before, etag);
 	json_decref(before);
 	if (match != NULL && strcmp(match, "*") != 0 && strcmp(match, etag) != 0) {
-		*reply = gd_redfish_fail("PreconditionFailed",
-		                         "the system changed since it was read (ETag %s, If-Match %.40s)",
-		                         etag, match);
+		*reply = gd_redfish_fail(
+		    "PreconditionFailed",
+		    "the system changed since it was read (ETag %s, If-Match %.40s)", etag, match);
 		return 412;
 	}
-	struct gd_boot_override o = {GD_BOOT_NONE, GD_BOOT_DISABLED, GD_BOOT_UEFI};
-	json_t *boot = json_object_get(req->body, "Boot");
-	if (boot != NULL) {
-		if (req->app->boot == NULL) {
-			*reply = gd_redfish_fail("ActionNotSupported",
-			                         "the boot override needs the keyboard function");
-			return 409;
-		}
-		gd_boot_get(req->app->boot, &o);
-		if ((status = parse_boot(boot, &o, reply)) != 0)
-			return status;
-		if (gd_boot_set(req->app->boot, &o) < 0) {
-			*reply = gd_redfish_fail("InternalError", "the boot override could not be kept");
-			return 500;
-		}
-		GD_LOG_INFO("user '%s' set the boot override to %s %s", req->user,
-		            gd_boot_target_name(o.target), gd_boot_enabled_name(o.enabled));
+	if (req->app->boot == NULL) {
+		*reply = gd_redfish_fail("ActionNotSupported",
+		                         "the boot override needs the keyboard function");
+		return 409;
 	}
+	struct gd_boot_override o;
+	gd_boot_get(req->app->boot, &o);
+	if ((status = parse_boot(boot, &o, reply)) != 0)
+		return status;
+	if (gd_boot_set(req->app->boot, &o) < 0) {
+		*reply = gd_redfish_fail("InternalError", "the boot override could not be kept");
+		return 500;
+	}
+	GD_LOG_INFO("user '%s' set the boot override to %s %s", req->user,
+	            gd_boot_target_name(o.target), gd_boot_enabled_name(o.enabled));
 	*reply = system_json(req);
 	return 200;
 }
@@ -443,7 +440,8 @@ unsigned gd_redfish_managers_get(struct gd_api_request *req, json_t **reply)
 
 unsigned gd_redfish_manager_get(struct gd_api_request *req, json_t **reply)
 {
-	unsigned status = gd_redfish_check_id(req->params[0], GD_REDFISH_MANAGER, V1 "/Managers", reply);
+	unsigned status =
+	    gd_redfish_check_id(req->params[0], GD_REDFISH_MANAGER, V1 "/Managers", reply);
 	if (status != 0)
 		return status;
 	char uuid[37];
@@ -451,13 +449,13 @@ unsigned gd_redfish_manager_get(struct gd_api_request *req, json_t **reply)
 	*reply = resource("#Manager.v1_3_1.Manager", "Manager.Manager", MANAGER_PATH,
 	                  GD_REDFISH_MANAGER, "gadgetd");
 	json_object_update_new(
-	    *reply,
-	    json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:o, s:{s:[o]}}", "ManagerType",
-	              "BMC", "Description",
-	              "A USB gadget acting as the BMC of a server that has none", "FirmwareVersion",
-	              GD_VERSION, "UUID", uuid, "Status", "State", "Enabled", "Health", "OK",
-	              "PowerState", "On", "VirtualMedia", gd_redfish_link(MANAGER_PATH "/VirtualMedia"),
-	              "Links", "ManagerForServers", gd_redfish_link(SYSTEM_PATH)));
+	    *reply, json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:o, s:{s:[o]}}",
+	                      "ManagerType", "BMC", "Description",
+	                      "A USB gadget acting as the BMC of a server that has none",
+	                      "FirmwareVersion", GD_VERSION, "UUID", uuid, "Status", "State",
+	                      "Enabled", "Health", "OK", "PowerState", "On", "VirtualMedia",
+	                      gd_redfish_link(MANAGER_PATH "/VirtualMedia"), "Links",
+	                      "ManagerForServers", gd_redfish_link(SYSTEM_PATH)));
 	return 200;
 }
 

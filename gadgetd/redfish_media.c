@@ -46,11 +46,10 @@ static const struct slot *find_slot(const char *id)
 }
 
 /* The slot of the request's path, or NULL with a 404 in *REPLY / *STATUS. */
-static const struct slot *request_slot(struct gd_api_request *req, json_t **reply,
-                                       unsigned *status)
+static const struct slot *request_slot(struct gd_api_request *req, json_t **reply, unsigned *status)
 {
-	*status = gd_redfish_check_id(req->params[0], GD_REDFISH_MANAGER, "/redfish/v1/Managers",
-	                              reply);
+	*status =
+	    gd_redfish_check_id(req->params[0], GD_REDFISH_MANAGER, "/redfish/v1/Managers", reply);
 	if (*status != 0)
 		return NULL;
 	const struct slot *s = find_slot(req->params[1]);
@@ -117,8 +116,8 @@ static json_t *slot_json(struct gd_app *app, const struct slot *s)
 	json_t *o = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:b, s:s, s:{s:{s:s}, s:{s:s}}}",
 	    "@odata.type", "#VirtualMedia.v1_4_0.VirtualMedia", "@odata.context",
-	    "/redfish/v1/$metadata#VirtualMedia.VirtualMedia", "@odata.id", path, "Id", s->id, "Name",
-	    s->name, "MediaTypes", types, "Image",
+	    "/redfish/v1/$metadata#VirtualMedia.VirtualMedia", "@odata.id", path, "Id", s->id,
+	    "Name", s->name, "MediaTypes", types, "Image",
 	    inserted ? json_string(url ? url : image) : json_null(), "ImageName",
 	    inserted ? json_string(image) : json_null(), "Inserted", inserted, "WriteProtected",
 	    inserted ? json_is_true(json_object_get(media, "readonly")) : s->mode == GD_LUN_CDROM,
@@ -142,8 +141,8 @@ static json_t *slot_json(struct gd_app *app, const struct slot *s)
 
 unsigned gd_redfish_vmedia_list_get(struct gd_api_request *req, json_t **reply)
 {
-	unsigned status = gd_redfish_check_id(req->params[0], GD_REDFISH_MANAGER,
-	                                      "/redfish/v1/Managers", reply);
+	unsigned status =
+	    gd_redfish_check_id(req->params[0], GD_REDFISH_MANAGER, "/redfish/v1/Managers", reply);
 	if (status != 0)
 		return status;
 	json_t *members = json_array();
@@ -152,10 +151,10 @@ unsigned gd_redfish_vmedia_list_get(struct gd_api_request *req, json_t **reply)
 		snprintf(path, sizeof(path), VMEDIA "/%s", slots[i].id);
 		json_array_append_new(members, gd_redfish_link(path));
 	}
-	*reply = json_pack("{s:s, s:s, s:s, s:I, s:o}", "@odata.type",
-	                   "#VirtualMediaCollection.VirtualMediaCollection", "@odata.id", VMEDIA,
-	                   "Name", "Virtual Media", "Members@odata.count", (json_int_t)2, "Members",
-	                   members);
+	*reply =
+	    json_pack("{s:s, s:s, s:s, s:I, s:o}", "@odata.type",
+	              "#VirtualMediaCollection.VirtualMediaCollection", "@odata.id", VMEDIA, "Name",
+	              "Virtual Media", "Members@odata.count", (json_int_t)2, "Members", members);
 	return 200;
 }
 
@@ -245,7 +244,8 @@ static unsigned insert_now(struct gd_api_request *req, const struct slot *s, con
 		return 404;
 	}
 	if (rc < 0) {
-		*reply = gd_redfish_fail(rc == -EBUSY ? "ResourceInUse" : "GeneralError", "%s", err);
+		*reply =
+		    gd_redfish_fail(rc == -EBUSY ? "ResourceInUse" : "GeneralError", "%s", err);
 		return rc == -EBUSY ? 409 : 400;
 	}
 	GD_LOG_INFO("user '%s' inserted '%s' in %s", req->user, name, s->id);
@@ -256,7 +256,7 @@ static unsigned insert_now(struct gd_api_request *req, const struct slot *s, con
 struct fetch_job {
 	struct gd_app *app;
 	const struct slot *slot;
-	char url[2048];      /* with the credentials, if any */
+	char url[2048];       /* with the credentials, if any */
 	char shown_url[2048]; /* as the client gave it */
 	char name[GD_MEDIA_NAME_MAX + 1];
 	bool readonly;
@@ -319,8 +319,7 @@ static int with_credentials(const char *url, const char *user, const char *passw
 	                 curl_url_set(h, CURLUPART_USER, user, CURLU_URLENCODE) == CURLUE_OK &&
 	                 (password == NULL || curl_url_set(h, CURLUPART_PASSWORD, password,
 	                                                   CURLU_URLENCODE) == CURLUE_OK) &&
-	                 curl_url_get(h, CURLUPART_URL, &full, 0) == CURLUE_OK &&
-	                 strlen(full) < len
+	                 curl_url_get(h, CURLUPART_URL, &full, 0) == CURLUE_OK && strlen(full) < len
 	             ? 0
 	             : -1;
 	if (rc == 0)
@@ -429,10 +428,11 @@ unsigned gd_redfish_vmedia_insert_post(struct gd_api_request *req, json_t **repl
 	json_t *media = gd_media_state_json(req->app->media);
 	const char *current = json_string_value(json_object_get(media, "image"));
 	if (current != NULL) {
-		*reply = gd_redfish_fail("ResourceInUse",
-		                         "the drive holds '%s' already: EjectMedia first (Cd and Usb "
-		                         "share one drive)",
-		                         current);
+		*reply =
+		    gd_redfish_fail("ResourceInUse",
+		                    "the drive holds '%s' already: EjectMedia first (Cd and Usb "
+		                    "share one drive)",
+		                    current);
 		json_decref(media);
 		return 409;
 	}
@@ -441,8 +441,9 @@ unsigned gd_redfish_vmedia_insert_post(struct gd_api_request *req, json_t **repl
 		return insert_url(req, s, &in, reply);
 	char err[256];
 	if (!gd_media_name_valid(in.image, err, sizeof(err))) {
-		*reply = gd_redfish_fail("ActionParameterValueFormatError",
-		                         "Image: neither an http(s) URL nor an image name: %s", err);
+		*reply =
+		    gd_redfish_fail("ActionParameterValueFormatError",
+		                    "Image: neither an http(s) URL nor an image name: %s", err);
 		return 400;
 	}
 	return insert_now(req, s, in.image, s->mode == GD_LUN_CDROM || in.write_protected, reply);
@@ -472,7 +473,8 @@ unsigned gd_redfish_vmedia_eject_post(struct gd_api_request *req, json_t **reply
 		*reply = gd_redfish_fail("GeneralError", "%s", err);
 		return 500;
 	}
-	GD_LOG_INFO("user '%s' ejected %s%s", req->user, s->id, forced ? " (the host had it locked)" : "");
+	GD_LOG_INFO("user '%s' ejected %s%s", req->user, s->id,
+	            forced ? " (the host had it locked)" : "");
 	return 204;
 }
 
@@ -498,8 +500,9 @@ static json_t *task_json(json_t *job)
 	    json_string_value(json_object_get(json_object_get(job, "error"), "message"));
 	json_t *messages = json_array();
 	if (message != NULL)
-		json_array_append_new(messages, json_pack("{s:s, s:s}", "MessageId",
-		                                          "Base.1.8.GeneralError", "Message", message));
+		json_array_append_new(messages,
+		                      json_pack("{s:s, s:s}", "MessageId", "Base.1.8.GeneralError",
+		                                "Message", message));
 	json_t *t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "@odata.type",
 	                      "#Task.v1_4_3.Task", "@odata.id", path, "Id", name, "Name",
 	                      json_string_value(json_object_get(job, "kind")), "TaskState",
@@ -533,10 +536,10 @@ unsigned gd_redfish_tasks_get(struct gd_api_request *req, json_t **reply)
 		json_array_append_new(members, gd_redfish_link(path));
 	}
 	json_decref(jobs);
-	*reply = json_pack("{s:s, s:s, s:s, s:I, s:o}", "@odata.type",
-	                   "#TaskCollection.TaskCollection", "@odata.id", TASKS, "Name", "Tasks",
-	                   "Members@odata.count", (json_int_t)json_array_size(members), "Members",
-	                   members);
+	*reply =
+	    json_pack("{s:s, s:s, s:s, s:I, s:o}", "@odata.type", "#TaskCollection.TaskCollection",
+	              "@odata.id", TASKS, "Name", "Tasks", "Members@odata.count",
+	              (json_int_t)json_array_size(members), "Members", members);
 	return 200;
 }
 

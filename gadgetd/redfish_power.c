@@ -155,8 +155,9 @@ unsigned gd_redfish_reset_post(struct gd_api_request *req, json_t **reply)
 	}
 	struct gd_redfish *rf = app->redfish;
 	if (gd_jobs_pending(rf->resets) > GD_REDFISH_RESETS_MAX) {
-		*reply = gd_redfish_fail("ResourceInUse", "%u resets are waiting already: try again "
-		                                          "when they have run",
+		*reply = gd_redfish_fail("ResourceInUse",
+		                         "%u resets are waiting already: try again "
+		                         "when they have run",
 		                         GD_REDFISH_RESETS_MAX);
 		return 409;
 	}

@@ -16,7 +16,7 @@ struct gd_redfish {
 	struct gd_app *app;
 	struct gd_jobs *resets; /* ComputerSystem.Reset actions, run in order */
 	pthread_mutex_t lock;
-	bool last_reset_on; /* the last reset queued ends with the server on */
+	bool last_reset_on;          /* the last reset queued ends with the server on */
 	char sources[PATH_MAX + 32]; /* STATE_DIR/redfish-sources.json: images and their URLs */
 };
 

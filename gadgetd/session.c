@@ -182,8 +182,7 @@ int gd_sessions_find_id(struct gd_sessions *s, const char *id, uint64_t now_ms, 
 	return e != NULL ? 0 : -ENOENT;
 }
 
-int gd_sessions_revoke_id(struct gd_sessions *s, const char *id, const char *owner,
-                          uint64_t now_ms)
+int gd_sessions_revoke_id(struct gd_sessions *s, const char *id, const char *owner, uint64_t now_ms)
 {
 	pthread_mutex_lock(&s->lock);
 	struct session *e = lookup_id(s, id, now_ms);

@@ -211,6 +211,7 @@ def snapshot(rig):
     s["gadget"] = (gadget["connected"], gadget["udc"], gadget["functions"])
     rc, out = rig.sh("ls -A %s %s %s /var/lib/gadgetd" % (STORE, MACRO_DIR, SCRIPT_DIR))
     s["files"] = out
+    s["boot"] = get(rig, "/redfish/v1/Systems/host")["Boot"]
     return s
 
 
@@ -837,6 +838,82 @@ def test_tokens_and_login(rig):
     st, body = request(rig, "GET", "/api/status")
     expect(st == 200, "after the hostile logins: %s %s" % (st, body))
 
+RF = "/redfish/v1"
+RF_IDS = ["..", "%2e%2e", "%00", "a%0Ab", "x" * 300, "%FF", "-1", "0", "18446744073709551616", "Host", "host%20"]
+
+
+def redfish_cases(cases):
+    """Redfish names its errors from its Base registry: the /api codes are not checked there."""
+    for c in cases:
+        c.code = None
+    return cases
+
+
+def test_redfish(rig):
+    setup(rig)
+    reset = RF + "/Systems/host/Actions/ComputerSystem.Reset"
+    insert = RF + "/Managers/gadgetd/VirtualMedia/Cd/Actions/VirtualMedia.InsertMedia"
+    eject = RF + "/Managers/gadgetd/VirtualMedia/Cd/Actions/VirtualMedia.EjectMedia"
+    login = {"UserName": "nobody", "Password": "not-the-password"}
+    media = {"Image": IMG}
+    cases = field_cases("POST", reset, {"ResetType": "PushPowerButton"}, {"ResetType": "string"})
+    cases += body_cases("POST", reset, {"ResetType": "PushPowerButton"})
+    for t in ["on", "ON", "On ", "Nmi", "ForceOn", "Suspend", "", "x" * 1000, "On\n"]:
+        cases.append(Case("POST", reset, {"ResetType": t}, says="ResetType"))
+    cases += field_cases("POST", insert, media, {"Image": "string", "Inserted": "boolean",
+                                                "WriteProtected": "boolean",
+                                                "TransferProtocolType": "string",
+                                                "UserName": "string", "Password": "string"})
+    cases += body_cases("POST", insert, media)
+    for image in ["file:///etc/passwd", "ftp://10.0.2.2/x.iso", "http://", "http:///x.iso",
+                  "http://10.0.2.2/a b.iso", "../" + IMG, "/" + IMG, ".hidden", "a/b.iso",
+                  "http://10.0.2.2/" + "x" * 3000, "x" * 200]:
+        cases.append(Case("POST", insert, {"Image": image}, (400, 404), says="Image"))
+    cases += [Case("POST", insert, dict(media, Inserted=False), says="Inserted"),
+              Case("POST", insert, dict(media, TransferProtocolType="NFS"), says="TransferProtocolType"),
+              Case("POST", insert, dict(media, TransferMethod="Copy"), says="TransferMethod"),
+              Case("POST", insert, dict(media, WriteProtected=False), says="write-protected"),
+              Case("POST", eject, {"Image": IMG}, says="no parameters"),
+              Case("POST", eject, b"[]", says="expected a JSON object"),
+              Case("POST", eject, b"{", says="invalid JSON")]
+    boot = {"Boot": {"BootSourceOverrideTarget": "Pxe", "BootSourceOverrideEnabled": "Once"}}
+    cases += body_cases("PATCH", RF + "/Systems/host", boot)
+    for key, kind in (("BootSourceOverrideTarget", "string"), ("BootSourceOverrideEnabled", "string"),
+                      ("BootSourceOverrideMode", "string")):
+        for v in WRONG[kind] + ["", "cd", "CD", "Floppy", "UefiHttp", "x" * 500]:
+            cases.append(Case("PATCH", RF + "/Systems/host", {"Boot": dict(boot["Boot"], **{key: v})},
+                              says=key))
+    for v in WRONG["string"] + ["Cd"]:
+        if not isinstance(v, dict):
+            cases.append(Case("PATCH", RF + "/Systems/host", {"Boot": v}, says="Boot"))
+    cases += [Case("PATCH", RF + "/Systems/host", dict(boot, PowerState="Off"), says="PowerState"),
+              Case("PATCH", RF + "/Systems/host", boot, 412, says="If-Match",
+                   headers={"If-Match": '"ffffffffffffffff"'}),
+              Case("PATCH", RF + "/Systems/host", boot, 412, headers={"If-Match": "W/\"x\""})]
+    cases += field_cases("POST", RF + "/SessionService/Sessions", login,
+                         {"UserName": "string", "Password": "string"})
+    cases += body_cases("POST", RF + "/SessionService/Sessions", login)
+    for seg in RF_IDS:
+        cases += [Case("GET", RF + "/Systems/" + seg, None, (400, 404)),
+                  Case("PATCH", RF + "/Systems/" + seg, boot, (400, 404)),
+                  Case("POST", RF + "/Systems/%s/Actions/ComputerSystem.Reset" % seg,
+                       {"ResetType": "PushPowerButton"}, (400, 404)),
+                  Case("GET", RF + "/Managers/" + seg, None, (400, 404)),
+                  Case("GET", RF + "/Managers/gadgetd/VirtualMedia/" + seg, None, (400, 404)),
+                  Case("GET", RF + "/Managers/%s/VirtualMedia" % seg, None, (400, 404)),
+                  Case("POST", RF + "/Managers/gadgetd/VirtualMedia/%s/Actions/VirtualMedia.InsertMedia" % seg,
+                       media, (400, 404)),
+                  Case("POST", RF + "/Managers/gadgetd/VirtualMedia/%s/Actions/VirtualMedia.EjectMedia" % seg,
+                       None, (400, 404)),
+                  Case("GET", RF + "/SessionService/Sessions/" + seg, None, (400, 404)),
+                  Case("DELETE", RF + "/SessionService/Sessions/" + seg, None, (400, 404)),
+                  Case("GET", RF + "/TaskService/Tasks/" + seg, None, (400, 404)),
+                  Case("DELETE", RF + "/TaskService/Tasks/" + seg, None, (400, 404))]
+    cases += [Case("PUT", RF + "/Systems/host", boot, 405), Case("DELETE", RF + "/Systems", None, 405),
+              Case("POST", RF, {}, 405), Case("GET", RF + "/Systems/host/Actions/ComputerSystem.Reset", None, 405),
+              Case("GET", RF + "/Chassis", None, 404)]
+    run_cases(rig, "redfish", redfish_cases(cases))
+
 
 def test_panel_paths(rig):
     """The browser panel's files: paths that climb out, hide, smuggle bytes or are huge are
@@ -853,7 +930,8 @@ def test_panel_paths(rig):
         cases.append(Case("GET", path, None, 404, code="not_found"))
     for method in ["POST", "PUT", "DELETE", "PATCH"]:
         cases.append(Case(method, "/index.html", b"x", 405, code="method_not_allowed"))
-    for path in ["/api", "/api/", "/api/index.html", "/api/../index.html", "/redfish"]:
+    for path in ["/api", "/api/", "/api/index.html", "/api/../index.html", "/redfish/index.html",
+                 "/redfish/v1/index.html"]:
         cases.append(Case("GET", path, None, (400, 404), code=None))
     run_cases(rig, "panel paths", cases)
 
@@ -877,11 +955,22 @@ def test_every_route_with_input_was_tried(rig):
              "GET /api/console", "POST /api/console", "GET /api/console/log", "GET /api/console/ws",
              "POST /api/console/expect", "POST /api/tokens", "DELETE /api/tokens/{}", "POST /api/login",
              "GET /api/scripts/{}", "PUT /api/scripts/{}", "DELETE /api/scripts/{}",
-             "POST /api/scripts/{}/run"}
+             "POST /api/scripts/{}/run", "POST /redfish/v1/SessionService/Sessions",
+             "GET /redfish/v1/SessionService/Sessions/{}", "DELETE /redfish/v1/SessionService/Sessions/{}",
+             "GET /redfish/v1/Systems/{}", "PATCH /redfish/v1/Systems/{}",
+             "POST /redfish/v1/Systems/{}/Actions/ComputerSystem.Reset", "GET /redfish/v1/Managers/{}",
+             "GET /redfish/v1/Managers/{}/VirtualMedia", "GET /redfish/v1/Managers/{}/VirtualMedia/{}",
+             "POST /redfish/v1/Managers/{}/VirtualMedia/{}/Actions/VirtualMedia.InsertMedia",
+             "POST /redfish/v1/Managers/{}/VirtualMedia/{}/Actions/VirtualMedia.EjectMedia",
+             "GET /redfish/v1/TaskService/Tasks/{}", "DELETE /redfish/v1/TaskService/Tasks/{}"}
     without_input = {"GET /api/status", "GET /api/gadget", "GET /api/keyboard", "GET /api/keyboard/layouts",
                      "GET /api/keyboard/keys", "GET /api/jobs", "GET /api/macros", "GET /api/images",
                      "GET /api/media", "DELETE /api/media", "GET /api/power", "GET /api/tokens",
-                     "GET /api/session", "POST /api/logout", "GET /api/scripts"}
+                     "GET /api/session", "POST /api/logout", "GET /api/scripts", "GET /redfish",
+                     "GET /redfish/v1", "GET /redfish/v1/odata", "GET /redfish/v1/SessionService",
+                     "GET /redfish/v1/SessionService/Sessions", "GET /redfish/v1/Systems",
+                     "GET /redfish/v1/Managers", "GET /redfish/v1/TaskService",
+                     "GET /redfish/v1/TaskService/Tasks"}
     missing = served_routes() - tried - without_input
     total = sum(v for k, v in TOTALS.items() if k not in ("setup", "tokens"))
     print("#   %d hostile requests in all" % total, flush=True)

@@ -60,9 +60,11 @@ static const char *start_and_wait(struct gd_boot *boot)
 	json_t *jobs = gd_jobs_list(gd_boot_jobs(boot));
 	state[0] = '\0';
 	if (json_array_size(jobs) > n) {
-		uint64_t id = (uint64_t)json_integer_value(json_object_get(json_array_get(jobs, 0), "id"));
+		uint64_t id =
+		    (uint64_t)json_integer_value(json_object_get(json_array_get(jobs, 0), "id"));
 		json_t *job = gd_jobs_wait(gd_boot_jobs(boot), id);
-		snprintf(state, sizeof(state), "%s", json_string_value(json_object_get(job, "state")));
+		snprintf(state, sizeof(state), "%s",
+		         json_string_value(json_object_get(job, "state")));
 		json_decref(job);
 	}
 	json_decref(jobs);
