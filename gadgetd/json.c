@@ -262,10 +262,8 @@ bool gd_json_utf8_valid(const char *s, size_t len)
 static int check_field(const struct gd_json_field *f, json_t *v, char *err, size_t errlen)
 {
 	static const char *const wanted[] = {
-	    [GD_JSON_STRING] = "a string",
-	    [GD_JSON_INTEGER] = "an integer",
-	    [GD_JSON_BOOLEAN] = "true or false",
-	    [GD_JSON_ARRAY] = "an array",
+	    [GD_JSON_STRING] = "a string",       [GD_JSON_INTEGER] = "an integer",
+	    [GD_JSON_BOOLEAN] = "true or false", [GD_JSON_ARRAY] = "an array",
 	    [GD_JSON_OBJECT] = "an object",
 	};
 	bool ok = f->kind == GD_JSON_STRING    ? json_is_string(v)

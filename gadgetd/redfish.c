@@ -394,7 +394,7 @@ unsigned gd_redfish_system_patch(struct gd_api_request *req, json_t **reply)
 	if (gd_json_fields(req->body, fields, 1, err, sizeof(err)) < 0) {
 		/* Only the boot override is this system's to change. */
 		*reply = gd_redfish_fail(strncmp(err, "unknown", 7) == 0 ? "PropertyUnknown"
-		                                                          : "PropertyValueTypeError",
+		                                                         : "PropertyValueTypeError",
 		                         "%s", err);
 		return 400;
 	}
