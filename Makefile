@@ -180,6 +180,10 @@ $(B)/fuzz/fuzz_json: $(addprefix $(FUZZ_OBJ)/,api_gadget.o api_keys.o api_macros
 	api_power.o api_console.o api_images.o json.o macros.o macro.o keymap.o layout.o media.o \
 	media_state.o lun.o jobs.o power.o ws.o log.o config.o)
 $(B)/fuzz/fuzz_json: FUZZ_LIBS = -Wl,--wrap=gd_media_download
+$(B)/fuzz/fuzz_redfish: $(addprefix $(FUZZ_OBJ)/,redfish.o redfish_power.o redfish_media.o boot.o \
+	session.o secret.o power.o media.o media_state.o lun.o jobs.o json.o macro.o keymap.o layout.o \
+	log.o config.o)
+$(B)/fuzz/fuzz_redfish: FUZZ_LIBS = -Wl,--wrap=gd_media_probe,--wrap=gd_media_fetch
 $(B)/fuzz/fuzz_media_name: $(addprefix $(FUZZ_OBJ)/,media.o media_state.o lun.o jobs.o gadget.o log.o)
 $(B)/fuzz/fuzz_ws: $(FUZZ_OBJ)/ws.o
 $(B)/fuzz/fuzz_telnet: $(FUZZ_OBJ)/telnet.o

@@ -41,6 +41,15 @@ json_t *gd_redfish_fail(const char *message_id, const char *fmt, ...)
 	return gd_json_error(code, "%s", message);
 }
 
+const char *gd_redfish_field_error(const char *err, bool action)
+{
+	if (strncmp(err, "unknown field", 13) == 0)
+		return action ? "ActionParameterUnknown" : "PropertyUnknown";
+	if (strstr(err, "is required") != NULL)
+		return action ? "ActionParameterMissing" : "PropertyMissing";
+	return action ? "ActionParameterValueTypeError" : "PropertyValueTypeError";
+}
+
 /* The Base registry's message for a status the handler did not name. */
 static const char *message_for(unsigned status)
 {
@@ -64,7 +73,7 @@ json_t *gd_redfish_error(unsigned status, json_t *api_error)
 	const char *code = json_string_value(json_object_get(error, "code"));
 	const char *message = json_string_value(json_object_get(error, "message"));
 	char id[64];
-	if (code != NULL && strncmp(code, "Base.", 5) == 0)
+	if (code != NULL && strncmp(code, BASE, strlen(BASE)) == 0)
 		snprintf(id, sizeof(id), "%s", code);
 	else
 		snprintf(id, sizeof(id), BASE "%s", message_for(status));
@@ -223,7 +232,7 @@ unsigned gd_redfish_sessions_post(struct gd_api_request *req, json_t **reply)
 	};
 	char err[256];
 	if (gd_json_fields(req->body, fields, 2, err, sizeof(err)) < 0) {
-		*reply = gd_redfish_fail("PropertyMissing",
+		*reply = gd_redfish_fail(gd_redfish_field_error(err, false),
 		                         "%s (expected {\"UserName\": \"name\", "
 		                         "\"Password\": \"secret\"})",
 		                         err);
@@ -360,7 +369,7 @@ static unsigned parse_boot(json_t *boot, struct gd_boot_override *o, json_t **re
 	};
 	char err[256];
 	if (gd_json_fields(boot, fields, 3, err, sizeof(err)) < 0) {
-		*reply = gd_redfish_fail("PropertyValueFormatError", "Boot: %s", err);
+		*reply = gd_redfish_fail(gd_redfish_field_error(err, false), "Boot: %s", err);
 		return 400;
 	}
 	int t = target ? gd_boot_target_parse(target) : (int)o->target;
@@ -393,9 +402,7 @@ unsigned gd_redfish_system_patch(struct gd_api_request *req, json_t **reply)
 	char err[256];
 	if (gd_json_fields(req->body, fields, 1, err, sizeof(err)) < 0) {
 		/* Only the boot override is this system's to change. */
-		*reply = gd_redfish_fail(strncmp(err, "unknown", 7) == 0 ? "PropertyUnknown"
-		                                                         : "PropertyValueTypeError",
-		                         "%s", err);
+		*reply = gd_redfish_fail(gd_redfish_field_error(err, false), "%s", err);
 		return 400;
 	}
 	const char *match = gd_api_header(req, "If-Match");

@@ -84,11 +84,12 @@ static json_t *source_of(struct gd_redfish *rf, const char *name)
 	return src;
 }
 
+/* Records SRC (taken) as where image NAME came from. */
 static void record_source(struct gd_redfish *rf, const char *name, json_t *src)
 {
 	pthread_mutex_lock(&rf->lock);
 	json_t *doc = load_sources(rf);
-	json_object_set(doc, name, src);
+	json_object_set_new(doc, name, src);
 	int rc = gd_json_save(rf->sources, doc, 0600);
 	pthread_mutex_unlock(&rf->lock);
 	json_decref(doc);
@@ -195,7 +196,7 @@ static unsigned parse_insert(json_t *body, const struct slot *s, struct insert_r
 	};
 	char err[256];
 	if (gd_json_fields(body, fields, 7, err, sizeof(err)) < 0) {
-		*reply = gd_redfish_fail("ActionParameterValueFormatError", "%s", err);
+		*reply = gd_redfish_fail(gd_redfish_field_error(err, true), "%s", err);
 		return 400;
 	}
 	wp_given = json_object_get(body, "WriteProtected") != NULL;

@@ -140,7 +140,7 @@ unsigned gd_redfish_reset_post(struct gd_api_request *req, json_t **reply)
 	const struct gd_json_field fields[] = {{"ResetType", GD_JSON_STRING, true, 1, 64, &name}};
 	char err[256];
 	if (gd_json_fields(req->body, fields, 1, err, sizeof(err)) < 0) {
-		*reply = gd_redfish_fail("ActionParameterMissing",
+		*reply = gd_redfish_fail(gd_redfish_field_error(err, true),
 		                         "%s (expected {\"ResetType\": \"On\"})", err);
 		return 400;
 	}

@@ -24,6 +24,10 @@ struct gd_redfish {
 json_t *gd_redfish_fail(const char *message_id, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The Base message for ERR, a gd_json_fields() refusal, of a resource's properties or (ACTION)
+ * an action's parameters: ...Unknown, ...Missing or ...ValueTypeError. */
+const char *gd_redfish_field_error(const char *err, bool action);
+
 /* {"@odata.id": PATH} */
 json_t *gd_redfish_link(const char *path);
 

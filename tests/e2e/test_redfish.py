@@ -481,3 +481,41 @@ def test_redfishtool(rig):
     managers = json.loads(redfishtool(rig, "Managers"))
     expect(managers["Members"] == [{"@odata.id": V1 + "/Managers/gadgetd"}], managers)
     force_state(rig, False)
+
+
+def test_ironic_redfish_power_and_management(rig):
+    """Ironic's RedfishPower and RedfishManagement, as its conductor calls them."""
+    from ironic.common import boot_devices, states
+    import redfish_ironic
+    force_state(rig, False)
+    user, password = rig.credentials()
+    task = redfish_ironic.task(rig.url, user, password, SYSTEM)
+    task.driver.power.validate(task)
+    mark = len(rig.events())
+    try:
+        expect(task.driver.power.get_power_state(task) == states.POWER_OFF, "Ironic reads off")
+        task.driver.power.set_power_state(task, states.POWER_ON)
+        expect(task.driver.power.get_power_state(task) == states.POWER_ON, "Ironic powered on")
+        task.driver.power.reboot(task)  # ForceOff, then On
+        expect(task.driver.power.get_power_state(task) == states.POWER_ON, "Ironic rebooted")
+        task.driver.power.set_power_state(task, states.SOFT_POWER_OFF)
+        expect(task.driver.power.get_power_state(task) == states.POWER_OFF, "Ironic soft off")
+        # Ironic takes PoweringOff for off and moves on at once: the queue keeps the order.
+        deadline = time.time() + 40
+        while rf(rig, "GET", SYSTEM)[1]["PowerState"] != "Off" and time.time() < deadline:
+            time.sleep(0.2)
+        expect(rf(rig, "GET", SYSTEM)[1]["PowerState"] == "Off", "the queue did not drain to Off")
+        time.sleep(0.5)
+        held = [e["held_ms"] for e in atx(rig, mark, "power_button")]
+        expect(len(held) == 4 and sum(1 for h in held if h >= 4000) == 1, "presses held %s ms" % held)
+        for device, persistent, target, enabled in ((boot_devices.CDROM, False, "Cd", "Once"),
+                                                    (boot_devices.PXE, True, "Pxe", "Continuous"),
+                                                    (boot_devices.DISK, False, "Hdd", "Once")):
+            task.driver.management.set_boot_device(task, device, persistent=persistent)
+            boot = rf(rig, "GET", SYSTEM)[1]["Boot"]
+            expect(boot["BootSourceOverrideTarget"] == target and
+                   boot["BootSourceOverrideEnabled"] == enabled, (device, boot))
+            got = task.driver.management.get_boot_device(task)
+            expect(got == {"boot_device": device, "persistent": persistent}, got)
+    finally:
+        reset_clean(rig)
