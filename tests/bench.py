@@ -42,8 +42,13 @@ On the build machine, no VM (run first; see api_figures):
   script_step_overhead_ms  a script's own cost per step (200 {"wait": 0} steps), against
                  script_step_ref_status_rtt_ms, one GET /api/status round trip in the guest
 
+  redfish_system_get_ms  GET /redfish/v1/Systems/host inside the guest (50 in a row), against
+                 redfish_ref_status_rtt_ms, GET /api/status the same way
+  redfish_insert_cached_ms  InsertMedia of a URL downloaded before (a HEAD, then the insert),
+                 against redfish_insert_ref_store_name_ms, InsertMedia by store name
+
 Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_ONLY=scripts only the
-scripts figures in the VM rig; BENCH_WRK_SECONDS (10) sets
+scripts figures in the VM rig, BENCH_ONLY=redfish only the Redfish ones; BENCH_WRK_SECONDS (10) sets
 each wrk run's length; GADGETD_BIN (build/gadgetd) the daemon it starts; BENCH_RUNS (5) the VM
 rig's repetitions.
 
@@ -51,16 +56,19 @@ Prints a table and merges the figures into build/bench.json as {"name": {"value"
 """
 import base64
 import ctypes
+import http.server
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
+import socketserver
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 
@@ -275,6 +283,90 @@ def power_figures(rig):
         "power_led_to_api_ms": {"value": round(statistics.median(led), 1), "unit": "ms"},
         "power_ref_status_rtt_ms": {"value": round(statistics.median(status_rtt), 1), "unit": "ms"},
     }
+
+
+REDFISH_GETS = 50
+
+
+def redfish_figures(rig):
+    """GET of the Redfish system against GET /api/status, both 50 times inside the guest; an
+    InsertMedia of a URL already downloaded (a HEAD to its server, then the insert) against an
+    insert by store name, from the build machine (median of 5 each)."""
+    user, password = rig.credentials()
+    auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    loop = ("t0=$(observer --now); for i in $(seq %d); do wget -q -O /dev/null --header "
+            "'Authorization: Basic %s' http://127.0.0.1:8080%%s; done; t1=$(observer --now); "
+            "echo $t0 $t1" % (REDFISH_GETS, auth))
+    per_get = {}
+    for path in ("/redfish/v1/Systems/host", "/api/status"):
+        rc, out = rig.sh(loop % path, timeout=120)
+        t0, t1 = (float(x) for x in out.split()[-2:])
+        per_get[path] = (t1 - t0) * 1000 / REDFISH_GETS
+    work = tempfile.mkdtemp(prefix="gadgetd-bench-redfish-")
+    with open(os.path.join(work, "bench.iso"), "wb") as f:
+        f.write(os.urandom(1 << 20))
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k):
+            super().__init__(*a, directory=work, **k)
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.ThreadingTCPServer(("0.0.0.0", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cd = "/redfish/v1/Managers/gadgetd/VirtualMedia/Cd/Actions/VirtualMedia."
+    url = "http://10.0.2.2:%d/bench.iso" % server.server_address[1]
+    timings = {"url": [], "name": []}
+    try:
+        st, _ = rig.api("POST", cd + "InsertMedia", {"Image": url})  # downloads it once
+        if st != 204:
+            raise BenchError("InsertMedia of %s answered %d" % (url, st))
+        for _ in range(5):
+            for kind, image in (("url", url), ("name", "bench.iso")):
+                rig.api("POST", cd + "EjectMedia", {})
+                t0 = time.perf_counter()
+                st, body = rig.api("POST", cd + "InsertMedia", {"Image": image})
+                timings[kind].append((time.perf_counter() - t0) * 1000)
+                if st != 204:
+                    raise BenchError("InsertMedia of %s answered %d: %s" % (image, st, body))
+    finally:
+        rig.api("POST", cd + "EjectMedia", {})
+        rig.api("DELETE", "/api/images/bench.iso")
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(work, ignore_errors=True)
+    return {
+        "redfish_system_get_ms": {"value": round(per_get["/redfish/v1/Systems/host"], 2), "unit": "ms"},
+        "redfish_ref_status_rtt_ms": {"value": round(per_get["/api/status"], 2), "unit": "ms"},
+        "redfish_insert_cached_ms": {"value": round(statistics.median(timings["url"]), 1), "unit": "ms"},
+        "redfish_insert_ref_store_name_ms": {"value": round(statistics.median(timings["name"]), 1),
+                                             "unit": "ms"},
+    }
+
+
+def print_redfish_figures(r):
+    print("%-34s %10.2f %10.2f %8.2f   (reference: GET /api/status, both in the guest)" % (
+        "redfish_system_get_ms", r["redfish_system_get_ms"]["value"], r["redfish_ref_status_rtt_ms"]["value"],
+        r["redfish_system_get_ms"]["value"] / max(r["redfish_ref_status_rtt_ms"]["value"], 0.01)))
+    print("%-34s %10.1f %10.1f %8.2f   (reference: InsertMedia by store name)" % (
+        "redfish_insert_cached_ms", r["redfish_insert_cached_ms"]["value"],
+        r["redfish_insert_ref_store_name_ms"]["value"],
+        r["redfish_insert_cached_ms"]["value"] / max(r["redfish_insert_ref_store_name_ms"]["value"], 0.01)))
+
+
+def redfish_main():
+    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
+                     fresh_store=True)
+    rig.boot()
+    try:
+        rig.wait_api(30)
+        redfish = redfish_figures(rig)
+    finally:
+        rig.shutdown()
+    path = merge_figures(redfish)
+    print_redfish_figures(redfish)
+    print("written to %s" % os.path.relpath(path))
+    return 0
 
 
 SCRIPT_STEPS = 200
@@ -784,10 +876,12 @@ def merge_figures(figures):
 
 def main():
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "api", "scripts"):
-        sys.exit("BENCH_ONLY: 'api', 'scripts' or nothing")
+    if only not in ("", "api", "scripts", "redfish"):
+        sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish' or nothing")
     if only == "scripts":
         return scripts_main()
+    if only == "redfish":
+        return redfish_main()
     try:
         api = api_figures()
     except BenchError as e:
@@ -820,6 +914,7 @@ def scripts_main():
     try:
         rig.wait_api(30)
         script = script_figures(rig)
+        redfish = redfish_figures(rig)
     finally:
         rig.shutdown()
     path = merge_figures(script)
@@ -854,6 +949,7 @@ def rig_main():
         power = power_figures(rig)
         console = console_figures(rig)
         script = script_figures(rig)
+        redfish = redfish_figures(rig)
     finally:
         rig.shutdown()
 
@@ -869,6 +965,7 @@ def rig_main():
     figures.update(power)
     figures.update(console)
     figures.update(script)
+    figures.update(redfish)
     path = merge_figures(figures)
 
     print("%-34s %10s %10s %8s" % ("figure", "gadgetd", "reference", "ratio"))
@@ -915,6 +1012,7 @@ def rig_main():
         c["console_echo_p50_ms"]["value"] / max(c["console_echo_ref_status_rtt_ms"]["value"], 0.1),
         c["console_echo_p99_ms"]["value"]))
     print_script_figures(script)
+    print_redfish_figures(redfish)
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
           "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
           "filesystem; media read = dd of the image file on the Pi side")
