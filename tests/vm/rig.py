@@ -415,6 +415,7 @@ def main():
         print("  API:          %s/api/status  (HTTPS: %s, self-signed)" % (rig.url, rig.tls_url))
         print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
         print("  try:          curl -u $(cat %s) %s/api/status" % (os.path.relpath(os.path.join(rig.dir, "credentials")), rig.url))
+        print("  Redfish:      %s/redfish/v1/  (system /redfish/v1/Systems/host, same credentials)" % rig.url)
         print("  console:      telnet 127.0.0.1 %d   (or %s/api/console/ws)" % (rig.console_port, rig.url.replace("http", "ws")))
         print("  server side:  %s" % os.path.relpath(rig.log_path))
         print("  firmware:     armed: F12 within 5 s of power-on for its boot menu")
