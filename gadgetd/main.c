@@ -426,10 +426,8 @@ static int run_daemon(const struct gd_config *cfg)
 	gd_console_tcp_stop(console_tcp);
 	gd_console_close(app.console);
 	gd_redfish_close(app.redfish); /* its resets end before the lines go */
-	if (app.power != NULL)
-		gd_power_on_start(app.power, NULL, NULL);
+	gd_power_gpio_close(gpio);     /* buttons released, the LED watcher (the start hook) gone */
 	gd_boot_close(app.boot);
-	gd_power_gpio_close(gpio); /* buttons released before anything else goes */
 	gd_power_free(app.power);
 	gd_media_close(app.media);
 	gd_macros_close(app.macros);

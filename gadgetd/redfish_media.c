@@ -296,10 +296,10 @@ static bool cached(struct gd_app *app, const char *url, const char *name,
 {
 	json_t *src = source_of(app->redfish, name);
 	json_t *image = gd_media_image(app->media, name);
+	const char *was = json_string_value(json_object_get(src, "url"));
 	const char *etag = json_string_value(json_object_get(src, "etag"));
 	const char *modified = json_string_value(json_object_get(src, "last_modified"));
-	bool same = src != NULL && image != NULL &&
-	            strcmp(json_string_value(json_object_get(src, "url")), url) == 0 &&
+	bool same = was != NULL && image != NULL && strcmp(was, url) == 0 &&
 	            ((now->etag[0] && etag && strcmp(etag, now->etag) == 0) ||
 	             (!now->etag[0] && now->last_modified[0] && modified &&
 	              strcmp(modified, now->last_modified) == 0)) &&
