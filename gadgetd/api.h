@@ -168,6 +168,14 @@ enum gd_auth_result gd_api_check_password(struct gd_api_request *req, const char
 unsigned gd_api_auth_failed(struct gd_api_request *req, enum gd_auth_result res, const char *user,
                             json_t **reply);
 
+/*
+ * Logs USER in with PASSWORD (POST /api/login, Redfish's sessions): 0 with the new session's
+ * secret and CSRF token and the user's role, or the status of the refusal with *REPLY.
+ */
+unsigned gd_api_open_session(struct gd_api_request *req, const char *user, const char *password,
+                             enum gd_role *role, char secret[GD_SECRET_TEXT + 1],
+                             char csrf[GD_SESSION_CSRF_LEN + 1], json_t **reply);
+
 /* CLOCK_MONOTONIC in milliseconds: the clock of sessions and failed-login waits. */
 uint64_t gd_api_now_ms(void);
 

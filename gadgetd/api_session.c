@@ -12,6 +12,20 @@
 
 #define LOG_PREFIX "AUTH: "
 
+unsigned gd_api_open_session(struct gd_api_request *req, const char *user, const char *password,
+                             enum gd_role *role, char secret[GD_SECRET_TEXT + 1],
+                             char csrf[GD_SESSION_CSRF_LEN + 1], json_t **reply)
+{
+	enum gd_auth_result res = gd_api_check_password(req, user, password, role);
+	if (res != GD_AUTH_OK)
+		return gd_api_auth_failed(req, res, user, reply);
+	if (gd_sessions_create(req->app->sessions, user, gd_api_now_ms(), secret, csrf) < 0) {
+		*reply = gd_json_error("internal", "no randomness for a session");
+		return 500;
+	}
+	return 0;
+}
+
 unsigned gd_api_login_post(struct gd_api_request *req, json_t **reply)
 {
 	const char *user = NULL, *password = NULL;
@@ -28,14 +42,10 @@ unsigned gd_api_login_post(struct gd_api_request *req, json_t **reply)
 		return 400;
 	}
 	enum gd_role role;
-	enum gd_auth_result res = gd_api_check_password(req, user, password, &role);
-	if (res != GD_AUTH_OK)
-		return gd_api_auth_failed(req, res, user, reply);
 	char secret[GD_SECRET_TEXT + 1], csrf[GD_SESSION_CSRF_LEN + 1];
-	if (gd_sessions_create(req->app->sessions, user, gd_api_now_ms(), secret, csrf) < 0) {
-		*reply = gd_json_error("internal", "no randomness for a session");
-		return 500;
-	}
+	unsigned status = gd_api_open_session(req, user, password, &role, secret, csrf, reply);
+	if (status != 0)
+		return status;
 	gd_api_set_session_cookie(req, secret);
 	explicit_bzero(secret, sizeof(secret));
 	GD_LOG_INFO("user '%s' logged in", user);

@@ -487,21 +487,31 @@ static int on_progress(void *ctx, curl_off_t total, curl_off_t now, curl_off_t u
 	return atomic_load(gd_job_cancelled(d->job)) ? 1 : 0;
 }
 
-static int fetch(struct download *d, char *err, size_t errlen)
+/* A transfer of URL over http(s) only, redirects followed, errors into CURL_ERR; or NULL. */
+static CURL *new_transfer(const char *url, char curl_err[CURL_ERROR_SIZE])
 {
 	CURL *curl = curl_easy_init();
-	if (curl == NULL) {
-		snprintf(err, errlen, "libcurl failed to start");
-		return -1;
-	}
-	char curl_err[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(curl, CURLOPT_URL, d->url);
+	if (curl == NULL)
+		return NULL;
+	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+	return curl;
+}
+
+static int fetch(struct download *d, char *err, size_t errlen)
+{
+	char curl_err[CURL_ERROR_SIZE] = "";
+	CURL *curl = new_transfer(d->url, curl_err);
+	if (curl == NULL) {
+		snprintf(err, errlen, "libcurl failed to start");
+		return -1;
+	}
 	/* A stalled server ends the job instead of holding it forever. */
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
@@ -510,7 +520,6 @@ static int fetch(struct download *d, char *err, size_t errlen)
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, d);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
 	CURLcode rc = curl_easy_perform(curl);
 	curl_easy_cleanup(curl);
 	if (rc == CURLE_ABORTED_BY_CALLBACK)
@@ -592,23 +601,16 @@ int gd_media_probe(const char *url, struct gd_media_source *out, char *err, size
 	memset(out, 0, sizeof(*out));
 	if (check_url(url, err, errlen) < 0)
 		return -EINVAL;
-	CURL *curl = curl_easy_init();
+	char curl_err[CURL_ERROR_SIZE] = "";
+	CURL *curl = new_transfer(url, curl_err);
 	if (curl == NULL) {
 		snprintf(err, errlen, "libcurl failed to start");
 		return -ENOMEM;
 	}
-	char curl_err[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 15L);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
 	CURLcode rc = curl_easy_perform(curl);
 	curl_off_t length = -1;
 	if (rc == CURLE_OK &&

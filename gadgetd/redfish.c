@@ -239,13 +239,12 @@ unsigned gd_redfish_sessions_post(struct gd_api_request *req, json_t **reply)
 		return 400;
 	}
 	enum gd_role role;
-	enum gd_auth_result res = gd_api_check_password(req, user, password, &role);
-	if (res != GD_AUTH_OK)
-		return gd_api_auth_failed(req, res, user, reply);
 	char secret[GD_SECRET_TEXT + 1], csrf[GD_SESSION_CSRF_LEN + 1], id[GD_SESSION_ID_LEN + 1];
-	if (gd_sessions_create(req->app->sessions, user, gd_api_now_ms(), secret, csrf) < 0 ||
-	    gd_sessions_id(req->app->sessions, secret, id) < 0) {
-		*reply = gd_redfish_fail("InternalError", "no randomness for a session");
+	unsigned status = gd_api_open_session(req, user, password, &role, secret, csrf, reply);
+	if (status != 0)
+		return status;
+	if (gd_sessions_id(req->app->sessions, secret, id) < 0) {
+		*reply = gd_redfish_fail("InternalError", "the session ended at once");
 		return 500;
 	}
 	gd_api_add_header(req, "X-Auth-Token", "%s", secret);

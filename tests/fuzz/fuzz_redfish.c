@@ -3,7 +3,8 @@
  * does, and handed to every Redfish handler that takes a body; a digest of its bytes also picks an
  * If-Match header, a status for the error conversion and the path's ids:
  *
- *   POST  .../SessionService/Sessions     logins: password "fuzz-pw" opens a real session
+ *   POST  .../SessionService/Sessions     logins: user "fuzz", password "fuzz-pw" opens a
+ *                                         real session
  *   PATCH /redfish/v1/Systems/{id}        the real boot override, kept in a temporary
  *                                         directory (tmpfs when there is one), a player that
  *                                         checks the macro instead of typing it
@@ -70,22 +71,20 @@ uint64_t gd_api_now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
-enum gd_auth_result gd_api_check_password(struct gd_api_request *req, const char *name,
-                                          const char *password, enum gd_role *role)
+/* api_session.c's login, with one user: "fuzz", password "fuzz-pw"; real sessions. */
+unsigned gd_api_open_session(struct gd_api_request *req, const char *user, const char *password,
+                             enum gd_role *role, char secret[GD_SECRET_TEXT + 1],
+                             char csrf[GD_SESSION_CSRF_LEN + 1], json_t **reply)
 {
-	(void)req;
 	*role = GD_ROLE_OPERATOR;
-	return strcmp(name, "fuzz") == 0 && strcmp(password, "fuzz-pw") == 0 ? GD_AUTH_OK
-	                                                                     : GD_AUTH_DENIED;
-}
-
-unsigned gd_api_auth_failed(struct gd_api_request *req, enum gd_auth_result res, const char *user,
-                            json_t **reply)
-{
-	(void)req;
-	(void)res;
-	*reply = gd_json_error("unauthorized", "wrong user name or password for '%.32s'", user);
-	return 401;
+	if (strcmp(user, "fuzz") != 0 || strcmp(password, "fuzz-pw") != 0) {
+		*reply =
+		    gd_json_error("unauthorized", "wrong user name or password for '%.32s'", user);
+		return 401;
+	}
+	FUZZ_CHECK(gd_sessions_create(req->app->sessions, user, gd_api_now_ms(), secret, csrf) ==
+	           0);
+	return 0;
 }
 
 void gd_gadget_get_info(struct gd_gadget *g, struct gd_gadget_info *info)
