@@ -162,7 +162,7 @@ struct request_state {
 	unsigned route_status;
 	json_t *route_error;
 	char params[512]; /* the path segments REQ.params point into */
-	char allow[64];   /* the methods of the path, for a 405's Allow */
+	char allow[64];   /* the methods of the path: the Allow of a 405 and of Redfish replies */
 	struct gd_api_request req;
 	void *stream; /* a streaming route's context, until its end or abort */
 	size_t len;
@@ -584,10 +584,24 @@ static bool match(const char *pattern, const char *url, const char *params[2], c
 	return *pattern == '\0' && *url == '\0';
 }
 
-/* Finds the route of a request before its body arrives; records a 404 or 405 otherwise. */
+/* The methods the routes of URL take, ", "-separated, into ALLOW. */
+static void allowed_methods(const char *url, char *allow, size_t len)
+{
+	char scratch[512];
+	allow[0] = '\0';
+	for (const struct gd_api_route *r = gd_api_routes; r->path; r++) {
+		const char *p[2];
+		if (match(r->path, url, p, scratch, sizeof(scratch)))
+			snprintf(allow + strlen(allow), len - strlen(allow), "%s%s",
+			         allow[0] ? ", " : "", r->method);
+	}
+}
+
+/* Finds the route of a request before its body arrives; records a 404 or 405 otherwise.
+ * Redfish's replies all say which methods their resource takes. */
 static void find_route(const char *method, const char *url, struct request_state *st)
 {
-	char *allow = st->allow, path[256];
+	char path[256];
 	size_t len = strlen(url);
 	if (st->req.redfish) {
 		/* Redfish clients write collections with and without the slash; HEAD is GET. */
@@ -599,24 +613,26 @@ static void find_route(const char *method, const char *url, struct request_state
 		if (strcmp(method, "HEAD") == 0)
 			method = "GET";
 	}
-	for (const struct gd_api_route *r = gd_api_routes; r->path; r++) {
+	for (const struct gd_api_route *r = gd_api_routes; r->path && !st->route; r++) {
 		const char *p[2] = {NULL, NULL};
-		if (!match(r->path, url, p, st->params, sizeof(st->params)))
-			continue;
-		snprintf(allow + strlen(allow), sizeof(st->allow) - strlen(allow), "%s%s",
-		         allow[0] ? ", " : "", r->method);
-		if (strcmp(r->method, method) == 0) {
+		if (strcmp(r->method, method) == 0 &&
+		    match(r->path, url, p, st->params, sizeof(st->params))) {
 			st->route = r;
 			memcpy(st->req.params, p, sizeof(p));
-			return;
 		}
 	}
-	if (allow[0]) {
+	if (st->route != NULL && !st->req.redfish)
+		return;
+	allowed_methods(url, st->allow, sizeof(st->allow));
+	if (st->allow[0])
+		gd_api_add_header(&st->req, MHD_HTTP_HEADER_ALLOW, "%s", st->allow);
+	if (st->route != NULL)
+		return;
+	if (st->allow[0]) {
 		st->route_error =
 		    gd_json_error("method_not_allowed", "%s %s is not supported (allowed: %s)",
-		                  method, url, allow);
+		                  method, url, st->allow);
 		st->route_status = 405;
-		gd_api_add_header(&st->req, MHD_HTTP_HEADER_ALLOW, "%s", allow);
 	} else {
 		st->route_error = gd_json_error("not_found", "no such resource: %s", url);
 		st->route_status = 404;

@@ -193,6 +193,7 @@ def test_system_manager_and_media_shapes(rig):
     expect(system["PowerState"] == "On", system)
     etag = rig.last_headers["ETag"]
     expect(etag.startswith('"') and not etag.startswith('W/'), etag)
+    expect(rig.last_headers["Allow"] == "GET, PATCH", dict(rig.last_headers))
     force_state(rig, False)
     expect(rf(rig, "GET", SYSTEM)[1]["PowerState"] == "Off", "PowerState after off")
     boot = system["Boot"]
@@ -210,6 +211,7 @@ def test_system_manager_and_media_shapes(rig):
     st, media = rf(rig, "GET", mgr["VirtualMedia"]["@odata.id"])
     expect([m["@odata.id"] for m in media["Members"]] == [CD, V1 + "/Managers/gadgetd/VirtualMedia/Usb"], media)
     st, cd = rf(rig, "GET", CD)
+    expect(rig.last_headers["Allow"] == "GET", dict(rig.last_headers))
     expect(cd["@odata.type"] == "#VirtualMedia.v1_4_0.VirtualMedia" and cd["MediaTypes"] == ["CD", "DVD"], cd)
     expect(cd["Inserted"] is False and cd["Image"] is None and cd["ConnectedVia"] == "NotConnected", cd)
     st, usb = rf(rig, "GET", V1 + "/Managers/gadgetd/VirtualMedia/Usb")
