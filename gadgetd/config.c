@@ -100,6 +100,9 @@ void gd_config_defaults(struct gd_config *cfg)
 	snprintf(cfg->boot_pxe, sizeof(cfg->boot_pxe), "down; enter");
 	snprintf(cfg->boot_setup, sizeof(cfg->boot_setup), "repeat 25 every 200ms: delete");
 	cfg->boot_host_wait_ms = 10000;
+	snprintf(cfg->ipmi_bind, sizeof(cfg->ipmi_bind), "0.0.0.0");
+	cfg->ipmi_port = 623;
+	snprintf(cfg->ipmi_users, sizeof(cfg->ipmi_users), "%s/ipmi-users", GD_SYSCONFDIR);
 	cfg->console_buffer = 1024 * 1024;
 	cfg->console_log_size = 4 * 1024 * 1024;
 	cfg->console_log_files = 4;
@@ -389,6 +392,10 @@ static const struct option options[] = {
     OPT("boot", "pxe", set_string, boot_pxe),
     OPT("boot", "setup", set_string, boot_setup),
     NUM("boot", "host_wait_ms", boot_host_wait_ms, MS),
+    OPT("ipmi", "enabled", set_bool, ipmi_enabled),
+    OPT("ipmi", "bind", set_address, ipmi_bind),
+    NUM("ipmi", "port", ipmi_port, 1, 65535, "a port number"),
+    OPT("ipmi", "users", set_path, ipmi_users),
     OPT("console", "tty", set_path, console_tty),
     SIZE("console", "buffer_size", console_buffer, 4096, 256UL << 20),
     SIZE("console", "log_size", console_log_size, 4096, 1024UL << 20),

@@ -79,6 +79,11 @@ struct gd_config {
 	char boot_pxe[GD_BOOT_MACRO_MAX];   /* ... the network */
 	char boot_setup[GD_BOOT_MACRO_MAX]; /* enters setup instead of the menu */
 	unsigned boot_host_wait_ms;         /* how long to wait for the server to take keys */
+	/* [ipmi]: IPMI over LAN (RMCP+), off unless enabled */
+	bool ipmi_enabled;
+	char ipmi_bind[64];
+	unsigned ipmi_port;
+	char ipmi_users[PATH_MAX]; /* the IPMI passwords (ipmi_users.h) */
 	/* [console] */
 	char console_tty[PATH_MAX]; /* empty: the gadget's ACM port */
 	unsigned console_buffer;    /* bytes of recent output kept in memory */

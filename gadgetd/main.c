@@ -24,6 +24,7 @@
 #include "docstore.h"
 #include "gadget.h"
 #include "http.h"
+#include "ipmi.h"
 #include "keyboard.h"
 #include "log.h"
 #include "macros.h"
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "Usage: gadgetd [--config FILE] [--verbose]\n"
 	        "       gadgetd passwd [--config FILE | --users FILE] [--role ROLE] USER\n"
+	        "       gadgetd ipmi-passwd [--config FILE] USER\n"
 	        "\n"
 	        "A BMC for computers that have none: presents a USB keyboard, a removable disk\n"
 	        "and a serial console to a server, and serves a JSON API to drive them.\n"
@@ -64,7 +66,9 @@ static void usage(FILE *out)
 	        "\n"
 	        "'passwd' sets USER's password in the users file; it reads the password from\n"
 	        "the terminal without echo, or one line from standard input if that is not a\n"
-	        "terminal.\n",
+	        "terminal. 'ipmi-passwd' sets USER's IPMI password the same way, in [ipmi] users:\n"
+	        "IPMI needs the password itself, so that file holds it as it is (mode 0600);\n"
+	        "give IPMI a password of its own, used nowhere else.\n",
 	        default_config);
 }
 
@@ -73,6 +77,7 @@ struct options {
 	const char *users;
 	bool verbose;
 	bool passwd;
+	bool ipmi_passwd;
 	const char *passwd_user;
 	int role; /* -1: keep */
 };
@@ -102,6 +107,16 @@ static int parse_options(int argc, char **argv, struct options *opt)
 		case 'V': printf("gadgetd %s\n", GD_VERSION); return -1;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (optind < argc && strcmp(argv[optind], "ipmi-passwd") == 0) {
+		opt->ipmi_passwd = true;
+		if (argc - optind != 2 || opt->users != NULL || role != NULL) {
+			fprintf(stderr,
+			        "gadgetd: usage: gadgetd ipmi-passwd [--config FILE] USER\n");
+			return 2;
+		}
+		opt->passwd_user = argv[optind + 1];
+		return 0;
 	}
 	if (optind < argc && strcmp(argv[optind], "passwd") == 0) {
 		opt->passwd = true;
@@ -177,6 +192,24 @@ static int read_password(char *buf, size_t len)
 		fputc('\n', stderr);
 	}
 	return rc;
+}
+
+static int run_ipmi_passwd(const struct options *opt, const struct gd_config *cfg)
+{
+	char password[256], err[512];
+	if (read_password(password, sizeof(password)) < 0) {
+		fprintf(stderr, "gadgetd: no password read\n");
+		return 1;
+	}
+	int rc = gd_ipmi_users_set(cfg->ipmi_users, opt->passwd_user, password, err, sizeof(err));
+	explicit_bzero(password, sizeof(password));
+	if (rc < 0) {
+		fprintf(stderr, "gadgetd: %s\n", err);
+		return 1;
+	}
+	fprintf(stderr, "gadgetd: IPMI password for '%s' set in %s\n", opt->passwd_user,
+	        cfg->ipmi_users);
+	return 0;
 }
 
 static int run_passwd(const struct options *opt, const struct gd_config *cfg)
@@ -400,6 +433,7 @@ static int run_daemon(const struct gd_config *cfg)
 	struct gd_http *http = NULL;
 	struct gd_power_gpio *gpio = NULL;
 	struct gd_console_tcp *console_tcp = NULL;
+	struct gd_ipmi *ipmi = NULL;
 	if (open_access(&app, cfg, err, sizeof(err)) < 0 ||
 	    gd_gadget_open(&app.gadget, cfg, err, sizeof(err)) < 0 ||
 	    open_keyboard(&app, cfg, err, sizeof(err)) < 0 ||
@@ -409,6 +443,7 @@ static int run_daemon(const struct gd_config *cfg)
 	    open_power(&app, cfg, &gpio, err, sizeof(err)) < 0 ||
 	    open_console(&app, cfg, &console_tcp, err, sizeof(err)) < 0 ||
 	    open_redfish(&app, cfg, err, sizeof(err)) < 0 ||
+	    gd_ipmi_open(&ipmi, &app, err, sizeof(err)) < 0 ||
 	    gd_http_start(&http, &app, err, sizeof(err)) < 0) {
 		GD_LOG_ERROR("%s", err);
 	} else {
@@ -425,6 +460,7 @@ static int run_daemon(const struct gd_config *cfg)
 	gd_console_ws_free(app.console_ws);
 	gd_console_tcp_stop(console_tcp);
 	gd_console_close(app.console);
+	gd_ipmi_close(ipmi);           /* it queues resets */
 	gd_redfish_close(app.redfish); /* its resets end before the lines go */
 	gd_power_gpio_close(gpio);     /* buttons released, the LED watcher (the start hook) gone */
 	gd_boot_close(app.boot);
@@ -452,6 +488,8 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	if (opt.passwd)
 		return run_passwd(&opt, &cfg);
+	if (opt.ipmi_passwd)
+		return run_ipmi_passwd(&opt, &cfg);
 	curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread starts */
 	rc = run_daemon(&cfg);
 	curl_global_cleanup();

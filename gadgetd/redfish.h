@@ -20,6 +20,13 @@ struct gd_redfish;
 int gd_redfish_open(struct gd_redfish **out, struct gd_app *app, char *err, size_t errlen);
 void gd_redfish_close(struct gd_redfish *rf);
 
+/*
+ * Queues the power actions of Redfish's ResetType NAME ("ForceOff") for USER, in order after
+ * those queued before (IPMI's Chassis Control uses it too): 0, -ENOTSUP (not a type the lines
+ * wired can carry out), -EBUSY (too many waiting) or -ENOMEM.
+ */
+int gd_redfish_reset_queue(struct gd_app *app, const char *name, const char *user);
+
 /* An /api error body (taken) for STATUS, in Redfish's form (a new reference). */
 json_t *gd_redfish_error(unsigned status, json_t *api_error);
 

@@ -130,6 +130,32 @@ static const struct reset_type *find_type(const char *name)
 	return NULL;
 }
 
+int gd_redfish_reset_queue(struct gd_app *app, const char *name, const char *user)
+{
+	const struct reset_type *type = find_type(name);
+	if (type == NULL || !available(app, type))
+		return -ENOTSUP;
+	struct gd_redfish *rf = app->redfish;
+	if (gd_jobs_pending(rf->resets) > GD_REDFISH_RESETS_MAX)
+		return -EBUSY;
+	struct reset_job *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->app = app;
+	r->type = type;
+	snprintf(r->user, sizeof(r->user), "%s", user);
+	bool ends_on = type->ends_on;
+	if (type->actions[0] != NULL && strcmp(type->actions[0], "press") == 0)
+		ends_on = gd_power_state(app->power, NULL) == GD_POWER_OFF; /* a press toggles */
+	pthread_mutex_lock(&rf->lock);
+	rf->last_reset_on = ends_on;
+	pthread_mutex_unlock(&rf->lock);
+	if (gd_jobs_submit(rf->resets, "redfish-reset", user, 2, run_reset, r, free) == 0)
+		return -ENOMEM;
+	GD_LOG_INFO("user '%s' asked for %s", user, type->name);
+	return 0;
+}
+
 unsigned gd_redfish_reset_post(struct gd_api_request *req, json_t **reply)
 {
 	unsigned status =
@@ -144,42 +170,16 @@ unsigned gd_redfish_reset_post(struct gd_api_request *req, json_t **reply)
 		                         "%s (expected {\"ResetType\": \"On\"})", err);
 		return 400;
 	}
-	struct gd_app *app = req->app;
-	const struct reset_type *type = find_type(name);
-	if (type == NULL || !available(app, type)) {
-		*reply = gd_redfish_fail("ActionParameterNotSupported",
-		                         "ResetType '%.32s' is not one this system offers: see "
-		                         "ResetType@Redfish.AllowableValues",
-		                         name);
-		return 400;
-	}
-	struct gd_redfish *rf = app->redfish;
-	if (gd_jobs_pending(rf->resets) > GD_REDFISH_RESETS_MAX) {
-		*reply = gd_redfish_fail("ResourceInUse",
-		                         "%u resets are waiting already: try again "
-		                         "when they have run",
-		                         GD_REDFISH_RESETS_MAX);
-		return 409;
-	}
-	struct reset_job *r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		*reply = gd_redfish_fail("InternalError", "out of memory");
-		return 500;
-	}
-	r->app = app;
-	r->type = type;
-	snprintf(r->user, sizeof(r->user), "%s", req->user);
-	bool ends_on = type->ends_on;
-	if (type->actions[0] != NULL && strcmp(type->actions[0], "press") == 0)
-		ends_on = gd_power_state(app->power, NULL) == GD_POWER_OFF; /* a press toggles */
-	pthread_mutex_lock(&rf->lock);
-	rf->last_reset_on = ends_on;
-	pthread_mutex_unlock(&rf->lock);
-	if (gd_jobs_submit(rf->resets, "redfish-reset", req->user, 2, run_reset, r, free) == 0) {
-		*reply = gd_redfish_fail("InternalError", "out of memory");
-		return 500;
-	}
-	GD_LOG_INFO("user '%s' asked for %s", req->user, type->name);
-	*reply = NULL;
-	return 204;
+	int rc = gd_redfish_reset_queue(req->app, name, req->user);
+	*reply = rc == 0          ? NULL
+	         : rc == -ENOTSUP ? gd_redfish_fail("ActionParameterNotSupported",
+	                                            "ResetType '%.32s' is not one this system "
+	                                            "offers: see ResetType@Redfish.AllowableValues",
+	                                            name)
+	         : rc == -EBUSY   ? gd_redfish_fail("ResourceInUse",
+	                                            "%u resets are waiting already: try again "
+	                                              "when they have run",
+	                                            GD_REDFISH_RESETS_MAX)
+	                          : gd_redfish_fail("InternalError", "out of memory");
+	return rc == 0 ? 204 : rc == -ENOTSUP ? 400 : rc == -EBUSY ? 409 : 500;
 }
