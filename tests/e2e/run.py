@@ -47,6 +47,7 @@ def main():
     vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
     rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True,
                      console_port=rigmod.free_port(), tls_port=rigmod.free_port(),
+                     ipmi_port=rigmod.free_port(),
                      sanitized=os.environ.get("GADGETD_RIG_SANITIZED", "1") == "1")
     failed = 0
     try:

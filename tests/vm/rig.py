@@ -61,7 +61,7 @@ class Rig:
     SMALL_SIZE = 64 << 20  # a small disk (/dev/vdb at /mnt/small) for "store full" tests
 
     def __init__(self, vm_dir=None, port=None, fresh_store=False, console_port=None, tls_port=None,
-                 sanitized=False):
+                 sanitized=False, ipmi_port=None):
         """FRESH_STORE: a new empty image store each boot (tests); otherwise it is kept.
         SANITIZED: the guest runs build/gadgetd-asan (ASan and UBSan) instead of build/gadgetd."""
         self.fresh_store = fresh_store
@@ -72,6 +72,7 @@ class Rig:
         self.console_port = int(console_port or os.environ.get("GADGETD_CONSOLE_PORT") or 2323)
         self.tls_port = int(tls_port or os.environ.get("GADGETD_TLS_PORT") or 8443)
         self.tls_url = "https://127.0.0.1:%d" % self.tls_port
+        self.ipmi_port = int(ipmi_port or os.environ.get("GADGETD_IPMI_PORT") or 6230)
         self.qemu = None
         self.ctl = None
         self.ctl_buf = b""
@@ -102,6 +103,10 @@ class Rig:
             subprocess.run([os.path.join(BUILD, "gadgetd"), "passwd", "--users",
                             os.path.join(etc, "users"), user], input=password + "\n",
                            text=True, check=True, capture_output=True)
+            # The same password for IPMI, which keeps it as it is (readable by root alone).
+            fd = os.open(os.path.join(etc, "ipmi-users"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write("%s:%s\n" % (user, password))
             if self.sanitized:
                 self._overlay_sanitized(overlay)
             files = subprocess.run(["find", "."], cwd=overlay, check=True, capture_output=True).stdout
@@ -169,9 +174,11 @@ class Rig:
             fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise RigError("another rig is running in %s (set GADGETD_VM_DIR for a second one)" % self.dir)
-        for port, var in ((self.port, "GADGETD_PORT"), (self.console_port, "GADGETD_CONSOLE_PORT"),
-                          (self.tls_port, "GADGETD_TLS_PORT")):
-            with socket.socket() as s:
+        for port, var, kind in ((self.port, "GADGETD_PORT", socket.SOCK_STREAM),
+                                (self.console_port, "GADGETD_CONSOLE_PORT", socket.SOCK_STREAM),
+                                (self.tls_port, "GADGETD_TLS_PORT", socket.SOCK_STREAM),
+                                (self.ipmi_port, "GADGETD_IPMI_PORT", socket.SOCK_DGRAM)):
+            with socket.socket(socket.AF_INET, kind) as s:
                 try:
                     s.bind(("127.0.0.1", port))
                 except OSError as e:
@@ -189,7 +196,8 @@ class Rig:
             "-kernel", os.path.join(BUILD, "rig", "vmlinuz"), "-initrd", initrd,
             "-append", "console=ttyS0 quiet panic=-1",
             "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:2323,"
-            "hostfwd=tcp:127.0.0.1:%d-:8443" % (self.port, self.console_port, self.tls_port),
+            "hostfwd=tcp:127.0.0.1:%d-:8443,hostfwd=udp:127.0.0.1:%d-:623" % (
+                self.port, self.console_port, self.tls_port, self.ipmi_port),
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-serial-pci",
             "-chardev", "file,id=log,path=" + self.log_path,
@@ -416,6 +424,8 @@ def main():
         print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
         print("  try:          curl -u $(cat %s) %s/api/status" % (os.path.relpath(os.path.join(rig.dir, "credentials")), rig.url))
         print("  Redfish:      %s/redfish/v1/  (system /redfish/v1/Systems/host, same credentials)" % rig.url)
+        print("  IPMI:         ipmitool -I lanplus -H 127.0.0.1 -p %d -U %s -P %s chassis power status" % (
+            rig.ipmi_port, user, password))
         print("  console:      telnet 127.0.0.1 %d   (or %s/api/console/ws)" % (rig.console_port, rig.url.replace("http", "ws")))
         print("  server side:  %s" % os.path.relpath(rig.log_path))
         print("  firmware:     armed: F12 within 5 s of power-on for its boot menu")
