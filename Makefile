@@ -184,6 +184,7 @@ $(B)/fuzz/fuzz_redfish: $(addprefix $(FUZZ_OBJ)/,redfish.o redfish_power.o redfi
 	session.o secret.o power.o media.o media_state.o lun.o jobs.o json.o macro.o keymap.o layout.o \
 	log.o config.o)
 $(B)/fuzz/fuzz_redfish: FUZZ_LIBS = -Wl,--wrap=gd_media_probe,--wrap=gd_media_fetch
+$(B)/fuzz/fuzz_ipmi: $(addprefix $(FUZZ_OBJ)/,ipmi_lan.o ipmi_cmd.o throttle.o log.o)
 $(B)/fuzz/fuzz_media_name: $(addprefix $(FUZZ_OBJ)/,media.o media_state.o lun.o jobs.o gadget.o log.o)
 $(B)/fuzz/fuzz_ws: $(FUZZ_OBJ)/ws.o
 $(B)/fuzz/fuzz_telnet: $(FUZZ_OBJ)/telnet.o
