@@ -94,6 +94,7 @@ $(B)/unit/test_docstore: $(B)/asan/docstore.o $(B)/asan/json.o
 $(B)/unit/test_seed: $(B)/asan/seed.o $(B)/asan/lun.o $(B)/asan/log.o
 $(B)/unit/test_script: $(addprefix $(B)/asan/,script.o json.o macro.o keymap.o layout.o power.o log.o)
 $(B)/unit/test_session: $(B)/asan/session.o $(B)/asan/secret.o
+$(B)/unit/test_ipmi: $(addprefix $(B)/asan/,ipmi_lan.o ipmi_cmd.o ipmi_users.o throttle.o auth.o log.o)
 $(B)/unit/test_boot: $(addprefix $(B)/asan/,boot.o jobs.o json.o macro.o keymap.o layout.o config.o log.o)
 $(B)/unit/test_token: $(B)/asan/token.o $(B)/asan/secret.o $(B)/asan/json.o $(B)/asan/auth.o $(B)/asan/log.o
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all

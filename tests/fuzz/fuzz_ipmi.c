@@ -7,8 +7,8 @@
  * not sent: its next byte says which handshake message the harness builds itself from the
  * replies so far (an Open Session request, RAKP 1 or RAKP 3 with the right HMAC), or, when it
  * is 0xFF too, that the rest is an IPMI message to encrypt and sign as the session's client
- * would: the fuzzer's messages reach the command layer of a live session. Invariants: a reply is never longer than the
- * buffer, begins with an RMCP header, and an encrypted reply decrypts.
+ * would: the fuzzer's messages reach the command layer of a live session. Invariants: a reply is
+ * never longer than the buffer, begins with an RMCP header, and an encrypted reply decrypts.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -70,8 +70,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	gd_log_set_level(GD_LOG_ERROR + (getenv("FUZZ_TRACE") ? 3 : 0));
-	const struct gd_ipmi_ops ops = {user_of, power_state, chassis_control, boot_get, boot_set,
-	                                NULL};
+	const struct gd_ipmi_ops ops = {user_of,  power_state, chassis_control,
+	                                boot_get, boot_set,    NULL};
 	static const uint8_t guid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 	lan = gd_ipmi_lan_new(&ops, guid);
 	FUZZ_CHECK(lan != NULL);
@@ -101,8 +101,22 @@ static uint32_t le32(const uint8_t *p)
 /* An RMCP+ session-less packet of TYPE with PAYLOAD into OUT: its length. */
 static size_t plain(uint8_t *out, uint8_t type, const uint8_t *payload, size_t len)
 {
-	const uint8_t h[16] = {0x06, 0, 0xff, 0x07, 0x06, type, 0, 0, 0, 0, 0, 0, 0, 0,
-	                       (uint8_t)len, (uint8_t)(len >> 8)};
+	const uint8_t h[16] = {0x06,
+	                       0,
+	                       0xff,
+	                       0x07,
+	                       0x06,
+	                       type,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       (uint8_t)len,
+	                       (uint8_t)(len >> 8)};
 	memcpy(out, h, 16);
 	memcpy(out + 16, payload, len);
 	return 16 + len;
@@ -148,8 +162,22 @@ static size_t in_session(struct client *c, const uint8_t *msg, size_t len, uint8
 	           EVP_EncryptUpdate(ctx, out + 32, &n, plainbuf, (int)clen) == 1);
 	EVP_CIPHER_CTX_free(ctx);
 	size_t plen = 16 + (size_t)n;
-	const uint8_t h[16] = {0x06, 0, 0xff, 0x07, 0x06, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0,
-	                       (uint8_t)plen, (uint8_t)(plen >> 8)};
+	const uint8_t h[16] = {0x06,
+	                       0,
+	                       0xff,
+	                       0x07,
+	                       0x06,
+	                       0xc0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       0,
+	                       (uint8_t)plen,
+	                       (uint8_t)(plen >> 8)};
 	memcpy(out, h, 16);
 	put32(out + 6, c->bmc_id);
 	put32(out + 10, ++c->seq);
@@ -251,8 +279,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pkt = made;
 		}
 		clock_ms += 10;
-		size_t n = gd_ipmi_lan_handle(lan, pkt, len, (struct sockaddr *)&from, clock_ms, out,
-		                              sizeof(out));
+		size_t n = gd_ipmi_lan_handle(lan, pkt, len, (struct sockaddr *)&from, clock_ms,
+		                              out, sizeof(out));
 		check_reply(out, n, sizeof(out));
 		if (getenv("FUZZ_TRACE"))
 			fprintf(stderr, "datagram of %zu bytes: reply of %zu, type %02x\n", len, n,
