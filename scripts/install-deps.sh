@@ -14,7 +14,7 @@ if [ "$WHAT" = all ]; then
          qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
          libxkbcommon-dev xkb-data libx11-data e2fsprogs file
          python3-websockets socat nginx wrk systemd openssl chromium fonts-dejavu-core
-         python3-sushy redfishtool python3-ironic)
+         python3-sushy redfishtool python3-ironic ipmitool freeipmi-tools)
 fi
 # Node and npm build the browser panel (and run its tests). A Node.js installed some other
 # way is used as it is.

@@ -47,8 +47,14 @@ On the build machine, no VM (run first; see api_figures):
   redfish_insert_cached_ms  InsertMedia of a URL downloaded before (a HEAD, then the insert),
                  against redfish_insert_ref_store_name_ms, InsertMedia by store name
 
+  ipmi_status_ms  `ipmitool -I lanplus chassis power status`, session setup included (median of
+                 10), against ipmi_status_ref_curl_ms, curl's GET /api/power the same way
+  ipmi_pps       session-less requests answered per second (16 in flight), against
+                 ipmi_pps_ref_local_echo, the same client and a UDP echo on the build machine
+
 Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_ONLY=scripts only the
-scripts figures in the VM rig, BENCH_ONLY=redfish only the Redfish ones; BENCH_WRK_SECONDS (10) sets
+scripts figures in the VM rig, BENCH_ONLY=redfish only the Redfish ones, BENCH_ONLY=ipmi the
+IPMI ones; BENCH_WRK_SECONDS (10) sets
 each wrk run's length; GADGETD_BIN (build/gadgetd) the daemon it starts; BENCH_RUNS (5) the VM
 rig's repetitions.
 
@@ -63,6 +69,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import socketserver
 import statistics
 import subprocess
@@ -361,10 +368,99 @@ def redfish_main():
     try:
         rig.wait_api(30)
         redfish = redfish_figures(rig)
+        ipmi = ipmi_figures(rig)
     finally:
         rig.shutdown()
     path = merge_figures(redfish)
     print_redfish_figures(redfish)
+    print("written to %s" % os.path.relpath(path))
+    return 0
+
+
+IPMI_RUNS = 10
+IPMI_PPS_SECONDS = 5
+# Get Channel Authentication Capabilities, IPMI 1.5 framing: what every client asks first.
+IPMI_CAPS = bytes([0x06, 0, 0xff, 0x07, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 9,
+                   0x20, 0x18, 0xc8, 0x81, 0x04, 0x38, 0x8e, 0x04, 0xb1])
+
+
+def udp_rate(port, seconds, window=16):
+    """Requests answered per second by the UDP server on 127.0.0.1:PORT, WINDOW in flight."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    s.connect(("127.0.0.1", port))
+    for _ in range(window):
+        s.send(IPMI_CAPS)
+    answered, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        try:
+            s.recv(512)
+            answered += 1
+        except socket.timeout:
+            pass
+        s.send(IPMI_CAPS)
+    elapsed = time.perf_counter() - t0
+    s.close()
+    return answered / elapsed
+
+
+def ipmi_figures(rig):
+    """ipmitool's `chassis power status` end to end (session setup included) against curl's
+    GET /api/power through the same forward; packets per second answered, against the same
+    client with a UDP echo server on the build machine (what the client itself can do)."""
+    user, password = rig.credentials()
+    ipmitool = ["ipmitool", "-I", "lanplus", "-H", "127.0.0.1", "-p", str(rig.ipmi_port), "-U", user,
+                "-P", password, "chassis", "power", "status"]
+    curl = ["curl", "-sf", "-o", "/dev/null", "-u", "%s:%s" % (user, password), rig.url + "/api/power"]
+    times = {"ipmi": [], "curl": []}
+    for _ in range(IPMI_RUNS):
+        for kind, cmd in (("ipmi", ipmitool), ("curl", curl)):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+            times[kind].append((time.perf_counter() - t0) * 1000)
+    pps = udp_rate(rig.ipmi_port, IPMI_PPS_SECONDS)
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 0))
+
+    def serve():
+        while True:
+            try:
+                data, addr = echo.recvfrom(512)
+                echo.sendto(data, addr)
+            except OSError:
+                return
+
+    threading.Thread(target=serve, daemon=True).start()
+    ref = udp_rate(echo.getsockname()[1], IPMI_PPS_SECONDS)
+    echo.close()
+    return {
+        "ipmi_status_ms": {"value": round(statistics.median(times["ipmi"]), 1), "unit": "ms"},
+        "ipmi_status_ref_curl_ms": {"value": round(statistics.median(times["curl"]), 1), "unit": "ms"},
+        "ipmi_pps": {"value": round(pps), "unit": "packets/s"},
+        "ipmi_pps_ref_local_echo": {"value": round(ref), "unit": "packets/s"},
+    }
+
+
+def print_ipmi_figures(i):
+    print("%-34s %10.1f %10.1f %8.2f   (median of %d; reference: curl GET /api/power)" % (
+        "ipmi_status_ms", i["ipmi_status_ms"]["value"], i["ipmi_status_ref_curl_ms"]["value"],
+        i["ipmi_status_ms"]["value"] / max(i["ipmi_status_ref_curl_ms"]["value"], 0.1), IPMI_RUNS))
+    print("%-34s %10d %10d %8.3f   (reference: the same client, a UDP echo on the build machine)" % (
+        "ipmi_pps", i["ipmi_pps"]["value"], i["ipmi_pps_ref_local_echo"]["value"],
+        i["ipmi_pps"]["value"] / max(i["ipmi_pps_ref_local_echo"]["value"], 1)))
+
+
+def ipmi_main():
+    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
+                     fresh_store=True, ipmi_port=rigmod.free_port())
+    rig.boot()
+    try:
+        rig.wait_api(30)
+        ipmi = ipmi_figures(rig)
+    finally:
+        rig.shutdown()
+    path = merge_figures(ipmi)
+    print_ipmi_figures(ipmi)
     print("written to %s" % os.path.relpath(path))
     return 0
 
@@ -876,8 +972,10 @@ def merge_figures(figures):
 
 def main():
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "api", "scripts", "redfish"):
-        sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish' or nothing")
+    if only not in ("", "api", "scripts", "redfish", "ipmi"):
+        sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish', 'ipmi' or nothing")
+    if only == "ipmi":
+        return ipmi_main()
     if only == "scripts":
         return scripts_main()
     if only == "redfish":
@@ -915,6 +1013,7 @@ def scripts_main():
         rig.wait_api(30)
         script = script_figures(rig)
         redfish = redfish_figures(rig)
+        ipmi = ipmi_figures(rig)
     finally:
         rig.shutdown()
     path = merge_figures(script)
@@ -950,6 +1049,7 @@ def rig_main():
         console = console_figures(rig)
         script = script_figures(rig)
         redfish = redfish_figures(rig)
+        ipmi = ipmi_figures(rig)
     finally:
         rig.shutdown()
 
@@ -966,6 +1066,7 @@ def rig_main():
     figures.update(console)
     figures.update(script)
     figures.update(redfish)
+    figures.update(ipmi)
     path = merge_figures(figures)
 
     print("%-34s %10s %10s %8s" % ("figure", "gadgetd", "reference", "ratio"))
@@ -1013,6 +1114,7 @@ def rig_main():
         c["console_echo_p99_ms"]["value"]))
     print_script_figures(script)
     print_redfish_figures(redfish)
+    print_ipmi_figures(ipmi)
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
           "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
           "filesystem; media read = dd of the image file on the Pi side")
