@@ -679,7 +679,7 @@ static size_t v2(struct gd_ipmi_lan *lan, const uint8_t *in, size_t len,
 	if (HEADER_V2 + plen > len)
 		return 0;
 	const uint8_t *payload = in + HEADER_V2;
-	uint8_t msg[256], answer[64];
+	uint8_t msg[320], answer[64]; /* msg: what decrypt() may give */
 	bool close = false;
 	if (sid == 0) {
 		if (type & 0xc0)
