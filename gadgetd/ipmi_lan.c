@@ -587,11 +587,13 @@ static unsigned session_cmd(struct gd_ipmi_lan *lan, struct session *s,
 			                      (uint8_t)(0x80 | suites[i].confidentiality)};
 			memcpy(records + 5 * i, r, 5);
 		}
+		/* 16 bytes of the records a time, from index (0-63) * 16; past them, none. */
 		size_t start = (size_t)(rq->data[2] & 0x3f) * 16;
 		size_t n = start >= sizeof(records) ? 0 : sizeof(records) - start;
 		n = n > 16 ? 16 : n;
 		rsp[0] = 0x01;
-		memcpy(rsp + 1, records + start, n);
+		if (n > 0)
+			memcpy(rsp + 1, records + start, n);
 		*rsplen = 1 + n;
 		return GD_IPMI_CC_OK;
 	}
