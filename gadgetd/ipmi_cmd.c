@@ -79,13 +79,14 @@ static unsigned set_boot(const struct gd_ipmi_ops *ops, const struct gd_ipmi_req
 		return GD_IPMI_CC_BAD_LENGTH;
 	if (ops->boot_set == NULL)
 		return GD_IPMI_CC_NOT_NOW;
-	switch (rq->data[0] & 0x7f) {
-	case 0: return rq->len == 2 ? GD_IPMI_CC_OK : GD_IPMI_CC_BAD_LENGTH; /* set in progress */
-	case 3: return rq->len == 2 ? GD_IPMI_CC_OK : GD_IPMI_CC_BAD_LENGTH; /* partition scan */
-	case 4: return rq->len == 3 ? GD_IPMI_CC_OK : GD_IPMI_CC_BAD_LENGTH; /* info ack */
-	case 5: return set_boot_flags(ops, rq->data + 1, rq->len - 1);
-	default: return CC_PARAM_UNKNOWN;
-	}
+	/* Set in progress (0) and service partition scan (3) take one byte, the boot info
+	 * acknowledge (4) two: taken and ignored; the boot flags (5) are the override. */
+	unsigned param = rq->data[0] & 0x7f;
+	if (param == 5)
+		return set_boot_flags(ops, rq->data + 1, rq->len - 1);
+	if (param != 0 && param != 3 && param != 4)
+		return CC_PARAM_UNKNOWN;
+	return rq->len == (param == 4 ? 3u : 2u) ? GD_IPMI_CC_OK : GD_IPMI_CC_BAD_LENGTH;
 }
 
 static unsigned get_boot(const struct gd_ipmi_ops *ops, const struct gd_ipmi_request *rq,
