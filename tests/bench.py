@@ -361,22 +361,6 @@ def print_redfish_figures(r):
         r["redfish_insert_cached_ms"]["value"] / max(r["redfish_insert_ref_store_name_ms"]["value"], 0.01)))
 
 
-def redfish_main():
-    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
-                     fresh_store=True)
-    rig.boot()
-    try:
-        rig.wait_api(30)
-        redfish = redfish_figures(rig)
-        ipmi = ipmi_figures(rig)
-    finally:
-        rig.shutdown()
-    path = merge_figures(redfish)
-    print_redfish_figures(redfish)
-    print("written to %s" % os.path.relpath(path))
-    return 0
-
-
 IPMI_RUNS = 10
 IPMI_PPS_SECONDS = 5
 # Get Channel Authentication Capabilities, IPMI 1.5 framing: what every client asks first.
@@ -448,21 +432,6 @@ def print_ipmi_figures(i):
     print("%-34s %10d %10d %8.3f   (reference: the same client, a UDP echo on the build machine)" % (
         "ipmi_pps", i["ipmi_pps"]["value"], i["ipmi_pps_ref_local_echo"]["value"],
         i["ipmi_pps"]["value"] / max(i["ipmi_pps_ref_local_echo"]["value"], 1)))
-
-
-def ipmi_main():
-    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
-                     fresh_store=True, ipmi_port=rigmod.free_port())
-    rig.boot()
-    try:
-        rig.wait_api(30)
-        ipmi = ipmi_figures(rig)
-    finally:
-        rig.shutdown()
-    path = merge_figures(ipmi)
-    print_ipmi_figures(ipmi)
-    print("written to %s" % os.path.relpath(path))
-    return 0
 
 
 SCRIPT_STEPS = 200
@@ -975,11 +944,11 @@ def main():
     if only not in ("", "api", "scripts", "redfish", "ipmi"):
         sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish', 'ipmi' or nothing")
     if only == "ipmi":
-        return ipmi_main()
+        return section_main(ipmi_figures, print_ipmi_figures)
     if only == "scripts":
-        return scripts_main()
+        return section_main(script_figures, print_script_figures)
     if only == "redfish":
-        return redfish_main()
+        return section_main(redfish_figures, print_redfish_figures)
     try:
         api = api_figures()
     except BenchError as e:
@@ -1005,19 +974,18 @@ def print_script_figures(sc):
         SCRIPT_STEPS))
 
 
-def scripts_main():
+def section_main(figures, show):
+    """One section of the rig's figures alone (BENCH_ONLY), on a rig of its own."""
     rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
-                     fresh_store=True)
+                     fresh_store=True, ipmi_port=rigmod.free_port())
     rig.boot()
     try:
         rig.wait_api(30)
-        script = script_figures(rig)
-        redfish = redfish_figures(rig)
-        ipmi = ipmi_figures(rig)
+        result = figures(rig)
     finally:
         rig.shutdown()
-    path = merge_figures(script)
-    print_script_figures(script)
+    path = merge_figures(result)
+    show(result)
     print("written to %s" % os.path.relpath(path))
     return 0
 
