@@ -35,7 +35,10 @@ def held(rig, mark, event="power_button", at_least=1, timeout=5):
 
 
 def test_nothing_is_pressed_at_start_or_restart(rig):
-    expect(atx(rig, 0, "button_down") == [], "a button was pressed at boot: %s" % atx(rig, 0))
+    # The boot's own events: modules before this one (IPMI) press buttons on purpose.
+    at_boot = [e for e in rig.events()[:rig.booted_events]
+               if e.get("source") == "atx" and e["event"] == "button_down"]
+    expect(at_boot == [], "a button was pressed at boot: %s" % at_boot)
     mark = restart(rig)
     time.sleep(1)
     expect(atx(rig, mark, "button_down") == [], "a button was pressed at restart")
