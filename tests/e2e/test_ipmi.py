@@ -32,8 +32,10 @@ def power_is(rig, state, timeout=40):
 
 
 def clean(rig):
+    """The override as the rig starts (UEFI: bootdev without efiboot sets Legacy), server off."""
     rig.api("PATCH", SYSTEM, {"Boot": {"BootSourceOverrideTarget": "None",
-                                       "BootSourceOverrideEnabled": "Disabled"}})
+                                       "BootSourceOverrideEnabled": "Disabled",
+                                       "BootSourceOverrideMode": "UEFI"}})
     force_state(rig, False)
 
 
