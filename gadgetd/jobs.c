@@ -285,6 +285,24 @@ json_t *gd_jobs_wait(struct gd_jobs *jobs, uint64_t id)
 	return o;
 }
 
+json_t *gd_jobs_wait_ms(struct gd_jobs *jobs, uint64_t id, unsigned timeout_ms)
+{
+	struct timespec until; /* the condition variable's clock */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&jobs->lock);
+	struct gd_job *job = find(jobs, id);
+	while (job != NULL && !finished(job) &&
+	       pthread_cond_timedwait(&jobs->changed, &jobs->lock, &until) != ETIMEDOUT)
+		job = find(jobs, id);
+	json_t *o = job ? job_json(job) : NULL;
+	pthread_mutex_unlock(&jobs->lock);
+	return o;
+}
+
 json_t *gd_jobs_list(struct gd_jobs *jobs)
 {
 	json_t *list = json_array();

@@ -37,6 +37,8 @@ json_t *gd_jobs_get(struct gd_jobs *jobs, uint64_t id);
 json_t *gd_jobs_cancel(struct gd_jobs *jobs, uint64_t id);
 /* Waits until the job has finished; returns its JSON (NULL if unknown). */
 json_t *gd_jobs_wait(struct gd_jobs *jobs, uint64_t id);
+/* Waits until the job has finished or TIMEOUT_MS passed; returns its JSON (NULL if unknown). */
+json_t *gd_jobs_wait_ms(struct gd_jobs *jobs, uint64_t id, unsigned timeout_ms);
 /* The jobs kept, newest first. */
 json_t *gd_jobs_list(struct gd_jobs *jobs);
 /* Jobs queued or running. */

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
@@ -335,19 +334,7 @@ static json_t *task_json(json_t *job);
 /* Waits a moment for job ID: 204 when it is done by then, its error, or 202 with its Task. */
 static unsigned answer_fetch(struct gd_api_request *req, uint64_t id, json_t **reply)
 {
-	struct gd_jobs *jobs = gd_media_jobs(req->app->media);
-	json_t *job = NULL;
-	for (unsigned waited = 0;; waited += 50) {
-		json_decref(job);
-		job = gd_jobs_get(jobs, id);
-		const char *state = json_string_value(json_object_get(job, "state"));
-		bool ended = state == NULL || strcmp(state, "done") == 0 ||
-		             strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0;
-		if (ended || waited >= SYNC_WAIT_MS)
-			break;
-		struct timespec t = {0, 50 * 1000000L};
-		nanosleep(&t, NULL);
-	}
+	json_t *job = gd_jobs_wait_ms(gd_media_jobs(req->app->media), id, SYNC_WAIT_MS);
 	const char *state = json_string_value(json_object_get(job, "state"));
 	if (state != NULL && strcmp(state, "done") == 0) {
 		json_decref(job);
