@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "console_client.h"
 #include "log.h"
@@ -124,11 +125,26 @@ static void serve(struct session *s)
 	}
 }
 
+/* The close frame sent, the client's last bytes are read before the socket goes: closing over
+ * unread data would reset the connection, and the client might lose the close frame. */
+static void drain(int sock)
+{
+	shutdown(sock, SHUT_WR);
+	uint8_t buf[4096];
+	uint64_t until = mono_ms() + CLOSE_WAIT_MS / 2;
+	for (uint64_t now = mono_ms(); now < until; now = mono_ms()) {
+		struct pollfd p = {.fd = sock, .events = POLLIN};
+		if (poll(&p, 1, (int)(until - now)) <= 0 || read(sock, buf, sizeof(buf)) <= 0)
+			return;
+	}
+}
+
 static void *session_main(void *arg)
 {
 	struct session *s = arg;
 	GD_LOG_INFO("%s connected", s->user);
 	serve(s);
+	drain(s->sock);
 	GD_LOG_INFO("%s disconnected", s->user);
 	s->done(s->done_arg); /* the socket is closed from here on */
 	struct gd_console_ws *owner = s->owner;
