@@ -369,14 +369,14 @@ static unsigned insert_url(struct gd_api_request *req, const struct slot *s,
 	snprintf(f->shown_url, sizeof(f->shown_url), "%s", in->image);
 	name_for_url(in->image, s, f->name, sizeof(f->name));
 	char err[512];
-	if (in->user != NULL && in->user[0] &&
-	    with_credentials(in->image, in->user, in->password, f->url, sizeof(f->url)) < 0) {
+	if (in->user == NULL || !in->user[0]) {
+		snprintf(f->url, sizeof(f->url), "%s", in->image);
+	} else if (with_credentials(in->image, in->user, in->password, f->url, sizeof(f->url)) <
+	           0) {
 		free(f);
 		*reply = gd_redfish_fail("ActionParameterValueFormatError",
 		                         "Image: not a URL that can carry UserName and Password");
 		return 400;
-	} else if (in->user == NULL || !in->user[0]) {
-		snprintf(f->url, sizeof(f->url), "%s", in->image);
 	}
 	int rc = gd_media_probe(f->url, &f->source, err, sizeof(err));
 	if (rc == -EINVAL) {

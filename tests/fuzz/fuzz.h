@@ -7,6 +7,7 @@
 #ifndef GD_FUZZ_H
 #define GD_FUZZ_H
 
+#include <ftw.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -95,6 +97,32 @@ static inline bool fuzz_utf8_valid(const char *str, size_t len)
 static inline bool fuzz_terminated(const char *err, size_t size)
 {
 	return memchr(err, '\0', size) != NULL;
+}
+
+/* A new directory for a harness's files into DIR (64 bytes): on tmpfs when there is one. */
+static inline void fuzz_scratch_dir(char dir[64])
+{
+	snprintf(dir, 64, "%s/gadgetd-fuzz-XXXXXX",
+	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+}
+
+static inline int fuzz_remove_entry(const char *path, const struct stat *st, int flag,
+                                    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes DIR and everything in it. */
+static inline void fuzz_remove_tree(const char *dir)
+{
+	nftw(dir, fuzz_remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

@@ -33,7 +33,6 @@
  * FUZZ_TRACE=1 fuzz_json FILE... prints each route's status and reply.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -269,21 +268,13 @@ static struct gd_app app;
 static char dir[64];
 static bool trace; /* FUZZ_TRACE set: each route's status and reply on stderr */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void cleanup(void)
 {
 	gd_media_close(app.media);
 	gd_macros_close(app.macros);
 	gd_jobs_free(keys_jobs);
 	gd_layout_free(us);
-	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_remove_tree(dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -293,12 +284,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	gd_log_set_level(GD_LOG_ERROR);
 	trace = getenv("FUZZ_TRACE") != NULL;
 	char err[512];
-	snprintf(dir, sizeof(dir), "%s/gadgetd-fuzz-XXXXXX",
-	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		abort();
-	}
+	fuzz_scratch_dir(dir);
 	gd_config_defaults(&cfg);
 	snprintf(cfg.image_store, sizeof(cfg.image_store), "%s/images", dir);
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);

@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdatomic.h>
@@ -169,14 +168,6 @@ static int check_play(void *ctx, const char *macro, const atomic_bool *cancelled
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void cleanup(void)
 {
 	gd_redfish_close(app.redfish);
@@ -185,7 +176,7 @@ static void cleanup(void)
 	gd_power_free(app.power);
 	gd_media_close(app.media);
 	gd_sessions_free(app.sessions);
-	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	fuzz_remove_tree(dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -198,12 +189,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * the error state it makes on the way. */
 	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	char err[512];
-	snprintf(dir, sizeof(dir), "%s/gadgetd-fuzz-XXXXXX",
-	         access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		abort();
-	}
+	fuzz_scratch_dir(dir);
 	gd_config_defaults(&cfg);
 	snprintf(cfg.image_store, sizeof(cfg.image_store), "%s/images", dir);
 	snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", dir);
