@@ -6,6 +6,26 @@ DATADIR    ?= $(PREFIX)/share/gadgetd
 UNITDIR    ?= /etc/systemd/system
 DESTDIR    ?=
 B          := build
+# CROSS=armhf (Pi Zero W, ARMv6 with VFP) or CROSS=arm64 (Pi Zero 2 W, Cortex-A53): Debian's cross
+# compiler and the :armhf/:arm64 libraries (install-deps.sh cross), objects under build/CROSS/.
+CROSS      ?=
+ifeq ($(CROSS),armhf)
+TRIPLET    := arm-linux-gnueabihf
+ARCH_FLAGS := -mcpu=arm1176jzf-s -mfpu=vfp -mfloat-abi=hard -marm
+QEMU_USER  := qemu-arm
+else ifeq ($(CROSS),arm64)
+TRIPLET    := aarch64-linux-gnu
+ARCH_FLAGS := -mcpu=cortex-a53
+QEMU_USER  := qemu-aarch64
+else ifneq ($(CROSS),)
+$(error CROSS=$(CROSS): armhf or arm64)
+endif
+ifneq ($(CROSS),)
+CC         := $(TRIPLET)-gcc
+B          := build/$(CROSS)
+PKG_CONFIG := PKG_CONFIG_LIBDIR=/usr/lib/$(TRIPLET)/pkgconfig:/usr/share/pkgconfig pkg-config
+endif
+PKG_CONFIG ?= pkg-config
 # Debian's Python, where install-deps.sh puts the modules the tests use.
 PYTHON     ?= /usr/bin/python3
 
@@ -13,10 +33,13 @@ PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd li
 	    libtelnet
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
-BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) -MMD -MP
+# 64-bit off_t and time_t on 32-bit ARM too (a 4.7 GB ISO, dates past 2038).
+BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 $(ARCH_FLAGS) $(WARN) -MMD -MP
 DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_DATADIR='"$(DATADIR)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS)) -lwslay -lpthread
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+# libwslay by its soname: libwslay-dev is not Multi-Arch, so a build machine has its headers
+# for one architecture only while the cross builds link the :armhf/:arm64 runtime.
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -l:libwslay.so.1 -lpthread
 SANITIZE ?= -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRCS     := $(wildcard gadgetd/*.c)
@@ -26,7 +49,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
 .PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps \
-	fuzz fuzz-build webui
+	fuzz fuzz-build webui test-cross print-qemu-user
 all: $(B)/gadgetd $(B)/webui.stamp
 
 # The browser panel's static files in $(B)/webui (npm fetches the terminal library once).
@@ -44,14 +67,14 @@ $(B)/browser.stamp: tests/browser/package.json tests/browser/package-lock.json |
 # Build dependencies only (what a Pi needs); the rig and the tests need the rest.
 deps: $(B)/.deps
 $(B)/.deps: scripts/install-deps.sh
-	scripts/install-deps.sh build
+	scripts/install-deps.sh $(if $(CROSS),cross,build)
 	@mkdir -p $(B) && touch $@
 $(B)/.deps-all: scripts/install-deps.sh
-	scripts/install-deps.sh all
+	scripts/install-deps.sh $(if $(CROSS),cross,all)
 	@mkdir -p $(B) && touch $@
 
 $(B)/gadgetd: $(OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(ARCH_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 # The daemon with ASan and UBSan (the unit tests' objects): what the e2e tests run in the rig.
 $(B)/gadgetd-asan: $(ASAN_OBJS)
@@ -72,7 +95,7 @@ $(B)/unit/test_json: $(B)/asan/json.o
 $(B)/unit/test_keymap: $(B)/asan/keymap.o $(B)/asan/macro.o $(B)/asan/layout.o
 $(B)/unit/test_macro: $(B)/asan/macro.o $(B)/asan/keymap.o $(B)/asan/layout.o
 $(B)/unit/test_layout: $(B)/asan/layout.o $(B)/asan/keymap.o
-$(B)/unit/test_layout: UNIT_LIBS = $(shell pkg-config --libs xkbcommon)
+$(B)/unit/test_layout: UNIT_LIBS = $(shell $(PKG_CONFIG) --libs xkbcommon)
 $(B)/unit/test_layout: UNIT_CFLAGS = -DGD_KEYMAPS_DIR='"$(CURDIR)/keymaps"'
 $(B)/unit/test_lun: $(B)/asan/lun.o
 $(B)/unit/test_lun: UNIT_LIBS = -Wl,--wrap=write
@@ -100,38 +123,41 @@ $(B)/unit/test_token: $(B)/asan/token.o $(B)/asan/secret.o $(B)/asan/json.o $(B)
 $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE) -O1 -g $(SANITIZE) $(DEFS) $(UNIT_CFLAGS) -Igadgetd $(PKG_CFLAGS) -o $@ $< \
-		$(filter %.o,$^) $(PKG_LIBS) $(UNIT_LIBS) $(shell pkg-config --libs cmocka)
+		$(filter %.o,$^) $(PKG_LIBS) $(UNIT_LIBS) $(shell $(PKG_CONFIG) --libs cmocka)
 
 # The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd, the observer and
 # the server's simulated motherboard (atx-sim).
 $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs libevdev jansson libcrypto)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs libevdev jansson libcrypto)
 
 $(B)/atx-sim: tests/vm/atx-sim.c | $(B)/.deps-all
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
 
 # The server's firmware and installer (boot menu, USB CD boot, answer files, boot prompt).
 $(B)/firmware: tests/vm/firmware.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -pthread -o $@ $< $(shell pkg-config --cflags --libs jansson)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -pthread -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs jansson)
 
 # Keyboard layouts: keymaps/*.keymap are generated on a build host from xkeyboard-config and
 # committed (the Pi needs no xkb). xkb-decode turns the rig's key events back into text.
 $(B)/gen-keymaps: tools/gen-keymaps.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell pkg-config --cflags --libs xkbcommon)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs xkbcommon)
 
 keymaps: $(B)/gen-keymaps
 	$(B)/gen-keymaps keymaps
 
 $(B)/xkb-decode: tools/xkb-decode.c | $(B)/.deps-all
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< \
-		$(shell pkg-config --cflags --libs xkbcommon libevdev jansson)
+		$(shell $(PKG_CONFIG) --cflags --libs xkbcommon libevdev jansson)
 
+# The downloads are shared by the builds of every architecture.
+KCACHE := build/cache/kernel
+RIG_ARCH := $(if $(CROSS),$(CROSS),amd64)
 $(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
-	tests/vm/fetch-kernel.sh $(B)/cache/kernel > $@.tmp && mv $@.tmp $@
+	tests/vm/fetch-kernel.sh $(KCACHE) $(RIG_ARCH) > $@.tmp && mv $@.tmp $@
 
 $(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf tests/vm/reinstall-demo.json tests/e2e/images.py $(wildcard keymaps/*.keymap)
-	tests/vm/mkinitramfs.sh $(B)/cache/kernel/$$(cat $(B)/rig/kernel-version) $(B) $@
+	QEMU_USER=$(QEMU_USER) tests/vm/mkinitramfs.sh $(KCACHE)/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
 
@@ -139,6 +165,20 @@ unit: $(UNIT_BINS)
 
 test: all unit rig $(B)/xkb-decode $(B)/gadgetd-asan $(B)/browser.stamp
 	PYTHON=$(PYTHON) tests/run-tests.sh
+
+# The unit tests built for armhf and arm64 (ASan and UBSan included), run under qemu-user; TAP in
+# build/test-results/cross-ARCH/. LeakSanitizer cannot run under qemu-user: leaks are the amd64
+# runs' and valgrind's to find.
+CROSS_ARCHES := armhf arm64
+test-cross:
+	@for a in $(CROSS_ARCHES); do \
+		$(MAKE) --no-print-directory CROSS=$$a build/$$a/gadgetd unit || exit 1; done
+	@for a in $(CROSS_ARCHES); do file -b build/$$a/gadgetd; done
+	@rc=0; for a in $(CROSS_ARCHES); do \
+		ASAN_OPTIONS=detect_leaks=0 tests/run-unit.sh build/$$a/unit build/test-results/cross-$$a \
+			$$($(MAKE) -s --no-print-directory CROSS=$$a print-qemu-user) || rc=1; done; exit $$rc
+print-qemu-user:
+	@echo $(QEMU_USER)
 
 run: all rig
 	$(PYTHON) tests/vm/rig.py run

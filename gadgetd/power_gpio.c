@@ -6,11 +6,14 @@
 
 #include <errno.h>
 #include <gpiod.h>
+#include <linux/gpio.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -119,21 +122,26 @@ static void report_led(struct gd_power_gpio *g)
 	gd_power_led(g->power, value == 1, &now);
 }
 
+/*
+ * libgpiod 1.6's event calls take and fill struct timespec, whose size on 32-bit ARM depends
+ * on _TIME_BITS, and bookworm's armhf libgpiod was built with a 32-bit time_t: gadgetd polls
+ * the line's descriptor and drains the kernel's records (fixed-size uAPI) itself instead.
+ */
 static void *watch(void *arg)
 {
 	struct gd_power_gpio *g = arg;
+	struct pollfd pfd = {.fd = gpiod_line_event_get_fd(g->led), .events = POLLIN};
 	report_led(g);
 	while (!atomic_load(&g->stopping)) {
-		struct timespec timeout = {.tv_sec = 0, .tv_nsec = 200 * 1000000L};
-		int rc = gpiod_line_event_wait(g->led, &timeout);
-		if (rc < 0) {
+		int rc = poll(&pfd, 1, 200);
+		if (rc < 0 && errno != EINTR) {
 			GD_LOG_ERROR("watching the LED: %s", strerror(errno));
 			break;
 		}
-		if (rc == 0)
+		if (rc <= 0)
 			continue;
-		struct gpiod_line_event events[16];
-		if (gpiod_line_event_read_multiple(g->led, events, 16) < 0)
+		struct gpioevent_data events[16];
+		if (read(pfd.fd, events, sizeof(events)) < 0)
 			continue;
 		struct timespec settle = {.tv_sec = 0, .tv_nsec = DEBOUNCE_MS * 1000000L};
 		nanosleep(&settle, NULL);

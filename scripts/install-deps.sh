@@ -3,8 +3,11 @@
 # all are there. Needs root (or sudo).
 #   install-deps.sh build   what building the daemon needs (also on a Pi)
 #   install-deps.sh all     plus unit tests, lint, and the VM rig (kernel headers, QEMU)
+#   install-deps.sh cross   the armhf and arm64 cross builds, their unit tests under qemu-user
+#                           and the arm64 VM rig (adds the two architectures to dpkg)
 set -euo pipefail
 WHAT=${1:-all}
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 KV=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1 || true)
 PKGS=(gcc make pkg-config libusbgx-dev libconfig-dev libmicrohttpd-dev libjansson-dev
       libinih-dev libcrypt-dev libssl-dev libsystemd-dev libcurl4-openssl-dev
@@ -15,6 +18,24 @@ if [ "$WHAT" = all ]; then
          libxkbcommon-dev xkb-data libx11-data e2fsprogs file
          python3-websockets socat nginx wrk systemd openssl chromium fonts-dejavu-core
          python3-sushy redfishtool python3-ironic ipmitool freeipmi-tools)
+fi
+if [ "$WHAT" = cross ]; then
+  for arch in armhf arm64; do
+    dpkg --print-foreign-architectures | grep -qx "$arch" || $SUDO dpkg --add-architecture "$arch"
+  done
+  PKGS+=(gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu qemu-user qemu-system-arm ipxe-qemu file
+         busybox-static cpio kmod xz-utils curl python3 linux-kbuild-6.1)
+  # libwslay-dev is not Multi-Arch: the cross builds use its headers and the :ARCH runtime.
+  for arch in armhf arm64; do
+    for p in libusbgx-dev libconfig-dev libmicrohttpd-dev libjansson-dev libinih-dev libcrypt-dev \
+             libssl-dev libsystemd-dev libcurl4-openssl-dev libgpiod-dev libwslay1 libtelnet-dev \
+             libcmocka-dev; do
+      PKGS+=("$p:$arch")
+    done
+  done
+  PKGS+=(libxkbcommon-dev:armhf libxkbcommon-dev:arm64 libasan8:armhf libasan8:arm64 libubsan1:armhf libubsan1:arm64)
+  # The arm64 rig's observer links these.
+  PKGS+=(libevdev-dev:arm64)
 fi
 # Node and npm build the browser panel (and run its tests). A Node.js installed some other
 # way is used as it is.
@@ -28,7 +49,6 @@ if [ "$WHAT" = all ] && { [ -z "$KV" ] || ! dpkg-query -W -f='${Status}' "linux-
   missing+=(HEADERS)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
-SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 KV=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1)

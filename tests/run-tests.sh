@@ -6,18 +6,7 @@ cd "$(dirname "$0")/.."
 R=build/test-results
 rm -rf "$R" && mkdir -p "$R"
 
-for t in build/unit/test_*; do
-  case "$t" in *.d) continue ;; esac
-  name=$(basename "$t")
-  CMOCKA_MESSAGE_OUTPUT=TAP "$t" > "$R/$name.tap" 2> "$R/$name.err"
-  rc=$?
-  # A crash (sanitizer report, signal) fails the binary even if its TAP looked fine.
-  if [ $rc -ne 0 ] && ! grep -q '^not ok' "$R/$name.tap"; then
-    echo "not ok - $name exited with $rc" >> "$R/$name.tap"
-  fi
-  cat "$R/$name.tap"
-  [ -s "$R/$name.err" ] && sed 's/^/# /' "$R/$name.err"
-done
+tests/run-unit.sh build/unit "$R"
 
 # check NAME COMMAND...: one TAP line for a whole command; its output only when it fails.
 check() {

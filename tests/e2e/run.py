@@ -2,7 +2,8 @@
 """End-to-end tests: one guest boot serves every test module in tests/e2e/test_*.py.
 
 Each module's test_* functions run in file order, given the booted Rig. Prints TAP; a test
-that raises fails with its message. Usage: run.py [NAME_FILTER]
+that raises fails with its message. Usage: run.py [NAME_FILTER...] (a test runs when its
+"module.function" name contains one of them). GADGETD_RIG_ARCH=arm64 boots the arm64 rig.
 """
 import importlib.util
 import inspect
@@ -17,7 +18,7 @@ sys.path.insert(0, HERE)
 import rig as rigmod  # noqa: E402
 
 
-def collect(name_filter):
+def collect(name_filters):
     tests = []
     for fname in sorted(os.listdir(HERE)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
@@ -29,7 +30,7 @@ def collect(name_filter):
                  if n.startswith("test_") and f.__module__ == mod.__name__]
         funcs.sort(key=lambda f: f.__code__.co_firstlineno)
         tests += [("%s.%s" % (fname[:-3], f.__name__), f) for f in funcs
-                  if not name_filter or name_filter in "%s.%s" % (fname[:-3], f.__name__)]
+                  if not name_filters or any(n in "%s.%s" % (fname[:-3], f.__name__) for n in name_filters)]
     return tests
 
 
@@ -42,7 +43,7 @@ def sanitizer_check(rig):
 
 
 def main():
-    tests = collect(sys.argv[1] if len(sys.argv) > 1 else "")
+    tests = collect(sys.argv[1:])
     print("1..%d" % len(tests), flush=True)
     vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
     rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True,

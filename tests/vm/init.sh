@@ -59,10 +59,11 @@ for p in /sys/class/virtio-ports/*; do
   ln -sf "/dev/${p##*/}" "/dev/virtio-ports/$(cat "$p/name")"
 done
 
-# A simulated GPIO chip for the ATX lines (gpio-sim, built out of tree): /dev/gpiochip0, lines
-# 0 and 1 the power and reset buttons (gadgetd's outputs), 2 the power LED (its input).
+# A simulated GPIO chip for the ATX lines (gpio-sim, built out of tree), labelled "rig-atx" (the
+# ARM board has a GPIO chip of its own, so the number differs by architecture): lines 0 and 1
+# the power and reset buttons (gadgetd's outputs), 2 the power LED (its input).
 S=/sys/kernel/config/gpio-sim/rig
-mkdir -p $S/bank0 && echo 8 > $S/bank0/num_lines
+mkdir -p $S/bank0 && echo 8 > $S/bank0/num_lines && echo rig-atx > $S/bank0/label
 for l in 0:ATX_POWER 1:ATX_RESET 2:ATX_LED; do
   mkdir -p "$S/bank0/line${l%%:*}" && echo "${l#*:}" > "$S/bank0/line${l%%:*}/name"
 done

@@ -2,17 +2,25 @@
 # Packs the VM rig's initramfs: busybox, the kernel modules both sides need (in dependency
 # order), gpio-sim, gadgetd, the observer, atx-sim and the server's firmware with the shared
 # libraries they link.
-# Usage: mkinitramfs.sh KERNEL_DIR BUILD_DIR OUTPUT
+# For a foreign architecture (arm64), busybox, mkfs.fat and mtools come from KERNEL_DIR/userland
+# (fetch-kernel.sh) and the libraries are listed by that architecture's dynamic loader under
+# QEMU_USER (qemu-aarch64): the multiarch libraries sit at the paths the guest looks in.
+# Usage: [QEMU_USER=qemu-aarch64] mkinitramfs.sh KERNEL_DIR BUILD_DIR OUTPUT
 set -euo pipefail
 KDIR=$1 B=$2 OUT=$3
+QEMU_USER=${QEMU_USER:-}
 KV=$(basename "$KDIR")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$B/rig/root
 rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,proc,sys,dev,tmp,run,mnt,lib/modules,etc/gadgetd,etc/rig,var/lib}
 
-cp /bin/busybox "$ROOT/bin/"
-for a in $("$ROOT/bin/busybox" --list); do
+TOOLS=
+[ -z "$QEMU_USER" ] || TOOLS=$KDIR/userland
+cp "$TOOLS/bin/busybox" "$ROOT/bin/"
+# Debian builds both architectures' busybox-static from one configuration: the build machine's
+# lists the applets.
+for a in $(/bin/busybox --list); do
   [ "$a" = busybox ] || ln -sf busybox "$ROOT/bin/$a"
 done
 
@@ -31,9 +39,17 @@ cp "$KDIR/mod/gpio-sim-oot.ko" "$ROOT/lib/modules/99-gpio-sim-oot.ko"
 # Binaries with their shared libraries, at the paths the dynamic loader looks in.
 # mkfs.fat and mtools build the answer-file disks of scripted installs (mcopy and the
 # other mtools commands are names of one binary).
-for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" "$B/firmware" /usr/sbin/mkfs.fat /usr/bin/mtools; do
+# libs_of BINARY: the shared libraries it loads, as ldd prints them.
+libs_of() {
+  if [ -z "$QEMU_USER" ]; then
+    ldd "$1"
+  else
+    "$QEMU_USER" "$(readelf -l "$1" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')" --list "$1"
+  fi
+}
+for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" "$B/firmware" "$TOOLS/sbin/mkfs.fat" "$TOOLS/usr/bin/mtools"; do
   cp "$bin" "$ROOT/usr/bin/"
-  for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+  for lib in $(libs_of "$bin" | grep -o '/[^ ]*'); do
     mkdir -p "$ROOT$(dirname "$lib")"
     cp -L "$lib" "$ROOT$lib"
   done
@@ -41,7 +57,7 @@ done
 
 for tool in mcopy mdir mlabel mtype; do ln -sf mtools "$ROOT/usr/bin/$tool"; done
 # mtools converts file names to the FAT code page (850) through iconv's modules.
-GCONV=$(dirname "$(readlink -f "$(ldd /usr/bin/mtools | grep -o '/[^ ]*libc\.so[^ ]*')")")/gconv
+GCONV=$(dirname "$(readlink -f "$(libs_of "$TOOLS/usr/bin/mtools" | grep -o '/[^ ]*libc\.so[^ ]*')")")/gconv
 mkdir -p "$ROOT$GCONV"
 cp -r "$GCONV/IBM850.so" "$GCONV"/gconv-modules* "$ROOT$GCONV/"
 

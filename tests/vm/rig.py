@@ -6,7 +6,8 @@ API port, reads the server side's JSON lines and runs commands in the guest.
 
 Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_CONSOLE_PORT (the
 console's TCP port on 127.0.0.1, default 2323), GADGETD_TLS_PORT (the API over HTTPS on
-127.0.0.1, default 8443), GADGETD_VM_DIR (default build/vm).
+127.0.0.1, default 8443), GADGETD_VM_DIR (default build/vm), GADGETD_RIG_ARCH (amd64, or arm64:
+the Pi Zero 2 W's architecture under qemu-system-aarch64, from `make CROSS=arm64 rig`).
 """
 import base64
 import fcntl
@@ -50,6 +51,14 @@ def sbin(name):
     return name
 
 
+# The machine per architecture: the kernel's serial console differs (8250 on the PC, PL011 on
+# the ARM "virt" board); a Pi Zero 2 W has Cortex-A53 cores.
+QEMU = {
+    "amd64": (["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max"], "ttyS0"),
+    "arm64": (["qemu-system-aarch64", "-M", "virt", "-accel", "tcg", "-cpu", "cortex-a53"], "ttyAMA0"),
+}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -61,11 +70,16 @@ class Rig:
     SMALL_SIZE = 64 << 20  # a small disk (/dev/vdb at /mnt/small) for "store full" tests
 
     def __init__(self, vm_dir=None, port=None, fresh_store=False, console_port=None, tls_port=None,
-                 sanitized=False, ipmi_port=None):
+                 sanitized=False, ipmi_port=None, arch=None):
         """FRESH_STORE: a new empty image store each boot (tests); otherwise it is kept.
-        SANITIZED: the guest runs build/gadgetd-asan (ASan and UBSan) instead of build/gadgetd."""
+        SANITIZED: the guest runs build/gadgetd-asan (ASan and UBSan) instead of build/gadgetd
+        (amd64 only)."""
         self.fresh_store = fresh_store
-        self.sanitized = sanitized
+        self.arch = arch or os.environ.get("GADGETD_RIG_ARCH") or "amd64"
+        if self.arch not in QEMU:
+            raise RigError("no rig for %s (%s)" % (self.arch, ", ".join(QEMU)))
+        self.rig_dir = os.path.join(BUILD, "rig") if self.arch == "amd64" else os.path.join(BUILD, self.arch, "rig")
+        self.sanitized = sanitized and self.arch == "amd64"
         self.dir = os.path.abspath(vm_dir or os.environ.get("GADGETD_VM_DIR") or os.path.join(BUILD, "vm"))
         self.port = int(port or os.environ.get("GADGETD_PORT") or 8080)
         self.url = "http://127.0.0.1:%d" % self.port
@@ -115,7 +129,7 @@ class Rig:
         finally:
             shutil.rmtree(overlay)
         path = os.path.join(self.dir, "initrd.img")
-        with open(os.path.join(BUILD, "rig", "initrd.cpio.gz"), "rb") as base, open(path, "wb") as out:
+        with open(os.path.join(self.rig_dir, "initrd.cpio.gz"), "rb") as base, open(path, "wb") as out:
             data = base.read()
             # The kernel unpacks concatenated archives in order; an uncompressed one must start
             # 4-byte aligned, and zeros between archives are skipped.
@@ -189,12 +203,13 @@ class Rig:
         for p in (sock, self.log_path):
             if os.path.exists(p):
                 os.unlink(p)
-        cmd = [
-            "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
+        machine, console = QEMU[self.arch]
+        cmd = machine + [
+            "-m", "512", "-smp", "1",
             "-display", "none", "-monitor", "none", "-no-reboot",
             "-serial", "file:" + self.console_path,
-            "-kernel", os.path.join(BUILD, "rig", "vmlinuz"), "-initrd", initrd,
-            "-append", "console=ttyS0 quiet panic=-1",
+            "-kernel", os.path.join(self.rig_dir, "vmlinuz"), "-initrd", initrd,
+            "-append", "console=%s quiet panic=-1" % console,
             "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:8080,hostfwd=tcp:127.0.0.1:%d-:2323,"
             "hostfwd=tcp:127.0.0.1:%d-:8443,hostfwd=udp:127.0.0.1:%d-:623" % (
                 self.port, self.console_port, self.tls_port, self.ipmi_port),
