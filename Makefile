@@ -49,7 +49,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
 .PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps \
-	fuzz fuzz-build webui test-cross print-qemu-user
+	fuzz fuzz-build webui test-cross print-qemu-user test-arm64
 all: $(B)/gadgetd $(B)/webui.stamp
 
 # The browser panel's static files in $(B)/webui (npm fetches the terminal library once).
@@ -180,11 +180,22 @@ test-cross:
 print-qemu-user:
 	@echo $(QEMU_USER)
 
+# CROSS=arm64 boots the arm64 rig (the build machine's gadgetd writes its users file).
 run: all rig
-	$(PYTHON) tests/vm/rig.py run
+	$(if $(CROSS),$(MAKE) --no-print-directory CROSS= build/gadgetd)
+	GADGETD_RIG_ARCH=$(RIG_ARCH) $(PYTHON) tests/vm/rig.py run
 
 bench: all rig $(B)/xkb-decode
+	$(MAKE) --no-print-directory CROSS=arm64 rig
 	$(PYTHON) tests/bench.py
+
+# The end-to-end suite on the arm64 rig (the Pi Zero 2 W's architecture under
+# qemu-system-aarch64): the modules in ARM64_E2E (any part of "module.test" names; empty: all),
+# with an arm64 gadgetd built without sanitizers; prints TAP.
+ARM64_E2E ?= test_foundation. test_keyboard. test_media. test_power.
+test-arm64: all $(B)/xkb-decode
+	$(MAKE) --no-print-directory CROSS=arm64 rig
+	GADGETD_RIG_ARCH=arm64 GADGETD_VM_DIR=$(B)/vm-arm64 $(PYTHON) tests/e2e/run.py $(ARM64_E2E)
 
 # The unit tests again, without sanitizers, under valgrind's memcheck.
 valgrind:

@@ -380,19 +380,23 @@ static bool leap_year(int year)
 	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }
 
-/* notAfter = NOW + VALID_YEARS calendar years (29 February becomes the 28th if need be). */
-static bool set_not_after(X509 *x, time_t now)
+/*
+ * OUT = AT + ADD_YEARS calendar years (29 February becomes the 28th if need be). Through a
+ * string, not OpenSSL's time_t calls: on 32-bit ARM gadgetd's time_t is 64 bits and bookworm's
+ * libssl's is 32.
+ */
+static bool set_time(ASN1_TIME *out, time_t at, int add_years)
 {
 	struct tm tm;
-	if (gmtime_r(&now, &tm) == NULL)
+	if (gmtime_r(&at, &tm) == NULL)
 		return false;
-	int year = tm.tm_year + 1900 + VALID_YEARS;
+	int year = tm.tm_year + 1900 + add_years;
 	if (tm.tm_mon == 1 && tm.tm_mday == 29 && !leap_year(year))
 		tm.tm_mday = 28;
 	char s[64];
 	snprintf(s, sizeof(s), "%04d%02d%02d%02d%02d%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
 	         tm.tm_hour, tm.tm_min, tm.tm_sec);
-	return ASN1_TIME_set_string_X509(X509_getm_notAfter(x), s) == 1;
+	return ASN1_TIME_set_string_X509(out, s) == 1;
 }
 
 /* The certificate's fields, signed by PKEY: all of them or false. */
@@ -418,8 +422,8 @@ static bool build_cert(X509 *x, EVP_PKEY *pkey, const char *host, time_t now)
 	ok = ok && X509_set_subject_name(x, name) == 1 && X509_set_issuer_name(x, name) == 1;
 	X509_NAME_free(name);
 
-	ok = ok && X509_time_adj_ex(X509_getm_notBefore(x), 0, -3600, &now) != NULL;
-	ok = ok && set_not_after(x, now);
+	ok = ok && set_time(X509_getm_notBefore(x), now - 3600, 0);
+	ok = ok && set_time(X509_getm_notAfter(x), now, VALID_YEARS);
 	ok = ok && X509_set_pubkey(x, pkey) == 1;
 	ok = ok && add_ext(x, NID_basic_constraints, "critical,CA:FALSE");
 	ok = ok && add_ext(x, NID_key_usage, "critical,digitalSignature");

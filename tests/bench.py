@@ -52,7 +52,16 @@ On the build machine, no VM (run first; see api_figures):
   ipmi_pps       session-less requests answered per second (16 in flight), against
                  ipmi_pps_ref_local_echo, the same client and a UDP echo on the build machine
 
-Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_ONLY=scripts only the
+  load_cpu_ms    gadgetd's CPU time (user+system) for a fixed load: 200 GET /api/status from inside
+                 the guest, then 200 characters typed (load_status_s: how long the requests took)
+
+On the arm64 rig (the Pi Zero 2 W's architecture, qemu-system-aarch64 TCG), last, each beside the
+same figure from a fresh amd64 rig in the same invocation (both emulated on this machine):
+  enumerate_ms_arm64, rss_idle_kib_arm64, rss_current_kib_arm64, load_cpu_ms_arm64 (and their
+                 _ref_ figures as above)
+
+Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_ONLY=arm64 only the
+arm64 footprint (and its amd64 counterpart); BENCH_ONLY=scripts only the
 scripts figures in the VM rig, BENCH_ONLY=redfish only the Redfish ones, BENCH_ONLY=ipmi the
 IPMI ones; BENCH_WRK_SECONDS (10) sets
 each wrk run's length; GADGETD_BIN (build/gadgetd) the daemon it starts; BENCH_RUNS (5) the VM
@@ -941,8 +950,10 @@ def merge_figures(figures):
 
 def main():
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "api", "scripts", "redfish", "ipmi"):
-        sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish', 'ipmi' or nothing")
+    if only not in ("", "api", "scripts", "redfish", "ipmi", "arm64"):
+        sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish', 'ipmi', 'arm64' or nothing")
+    if only == "arm64":
+        return arm64_main()
     if only == "ipmi":
         return section_main(ipmi_figures, print_ipmi_figures)
     if only == "scripts":
@@ -990,27 +1001,102 @@ def section_main(figures, show):
     return 0
 
 
+LOAD_REQUESTS = 200
+LOAD_TEXT = ("the quick brown fox jumps over the lazy dog " * 5)[:200]
+
+
+def footprint(rig):
+    """What gadgetd costs on this rig: start to keyboard (against a shell composing the same
+    gadget), peak and idle RSS after a burst of requests (against busybox httpd), and its CPU
+    time for a fixed load: LOAD_REQUESTS GET /api/status from inside the guest, then
+    LOAD_TEXT typed at the default pacing."""
+    rig.wait_event({"source": "usb", "event": "enumerated"}, timeout=60)
+    gadgetd, ref = [], []
+    for _ in range(RUNS):
+        stop_and_wait_removed(rig, "rig-stop")
+        ref.append(time_to_keyboard(rig, "ref-compose up"))
+        stop_and_wait_removed(rig, "ref-compose down")
+        gadgetd.append(time_to_keyboard(rig, "rig-start"))
+        rig.wait_api(30)
+    for _ in range(50):
+        rig.api("GET", "/api/status")
+    rss = vm_hwm(rig, "cat /run/gadgetd.pid")
+    rc, out = rig.sh("grep VmRSS /proc/$(cat /run/gadgetd.pid)/status")
+    rss_now = int(out.split()[1])
+    rig.sh("mkdir -p /tmp/www && echo ok > /tmp/www/index.html && httpd -p 8081 -h /tmp/www")
+    rig.sh("for i in $(seq 50); do wget -q -O /dev/null http://127.0.0.1:8081/index.html; done")
+    rss_ref = vm_hwm(rig, "pidof httpd")
+    user, password = rig.credentials()
+    auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    ticks = cpu_ticks(rig)
+    t_load = guest_seconds(rig, "for i in $(seq %d); do wget -q -O /dev/null --header "
+                                "'Authorization: Basic %s' http://127.0.0.1:8080/api/status; done"
+                           % (LOAD_REQUESTS, auth))
+    status, body = rig.api("POST", "/api/keys?wait=1", {"text": LOAD_TEXT}, timeout=300)
+    if status != 200:
+        raise rigmod.RigError("typing the load's text: %s %s" % (status, body))
+    cpu_ms = (cpu_ticks(rig) - ticks) * 10
+    return {"gadgetd": gadgetd, "ref": ref, "rss": rss, "rss_now": rss_now, "rss_ref": rss_ref,
+            "cpu_ms": cpu_ms, "load_s": t_load}
+
+
+def footprint_names(f, suffix):
+    """The figures of footprint() under their bench.json names (SUFFIX: "" or "_arm64")."""
+    return {
+        "enumerate_ms" + suffix: {"value": round(statistics.median(f["gadgetd"]), 1), "unit": "ms"},
+        "enumerate_ms%s_ref_configfs_shell" % suffix: {"value": round(statistics.median(f["ref"]), 1),
+                                                       "unit": "ms"},
+        "rss_idle_kib" + suffix: {"value": f["rss"], "unit": "KiB"},
+        "rss_idle_kib%s_ref_busybox_httpd" % suffix: {"value": f["rss_ref"], "unit": "KiB"},
+        "rss_current_kib" + suffix: {"value": f["rss_now"], "unit": "KiB"},
+        "load_cpu_ms" + suffix: {"value": f["cpu_ms"], "unit": "ms",
+                                 "load": "%d GET /api/status, %d characters typed" % (LOAD_REQUESTS, len(LOAD_TEXT))},
+        "load_status_s" + suffix: {"value": round(f["load_s"], 2), "unit": "s"},
+    }
+
+
+def print_footprint(f, suffix):
+    print("%-34s %10.1f %10.1f %8.2f   (median of %d; all: %s)" % (
+        "enumerate_ms%s (start -> keyboard)" % suffix, statistics.median(f["gadgetd"]),
+        statistics.median(f["ref"]), statistics.median(f["gadgetd"]) / statistics.median(f["ref"]), RUNS,
+        ", ".join("%.0f" % v for v in f["gadgetd"])))
+    print("%-34s %10d %10d %8.2f" % ("rss_idle_kib%s (VmHWM)" % suffix, f["rss"], f["rss_ref"],
+                                     f["rss"] / f["rss_ref"]))
+    print("%-34s %10d" % ("rss_current_kib%s (VmRSS, idle)" % suffix, f["rss_now"]))
+    print("%-34s %10d   (%d GET /api/status in %.1f s, then %d characters typed)" % (
+        "load_cpu_ms%s" % suffix, f["cpu_ms"], LOAD_REQUESTS, f["load_s"], len(LOAD_TEXT)))
+
+
+def arm64_main():
+    """The footprint on the arm64 rig (the Pi Zero 2 W's architecture, emulated), against the
+    amd64 rig's in this same invocation: both guests run under TCG on this machine."""
+    figures = {}
+    for arch, suffix in (("amd64", ""), ("arm64", "_arm64")):
+        rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench-" + arch), port=rigmod.free_port(),
+                         fresh_store=True, arch=arch)
+        rig.boot(timeout=300)
+        try:
+            f = footprint(rig)
+        finally:
+            rig.shutdown()
+        figures[arch] = f
+        print_footprint(f, suffix)
+    merged = dict(footprint_names(figures["amd64"], ""), **footprint_names(figures["arm64"], "_arm64"))
+    a, b = figures["amd64"], figures["arm64"]
+    print("%-34s %10.2f %10.2f %10.2f   (arm64 / amd64: enumerate, RSS, CPU for the load)" % (
+        "arm64_vs_amd64", statistics.median(b["gadgetd"]) / statistics.median(a["gadgetd"]),
+        b["rss"] / a["rss"], b["cpu_ms"] / max(a["cpu_ms"], 1)))
+    path = merge_figures(merged)
+    print("written to %s" % os.path.relpath(path))
+    return 0
+
+
 def rig_main():
     rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench"), port=rigmod.free_port(),
                      fresh_store=True)
     rig.boot()
     try:
-        rig.wait_event({"source": "usb", "event": "enumerated"}, timeout=30)
-        gadgetd, ref = [], []
-        for _ in range(RUNS):
-            stop_and_wait_removed(rig, "rig-stop")
-            ref.append(time_to_keyboard(rig, "ref-compose up"))
-            stop_and_wait_removed(rig, "ref-compose down")
-            gadgetd.append(time_to_keyboard(rig, "rig-start"))
-            rig.wait_api(30)
-        for _ in range(50):
-            rig.api("GET", "/api/status")
-        rss = vm_hwm(rig, "cat /run/gadgetd.pid")
-        rc, out = rig.sh("grep VmRSS /proc/$(cat /run/gadgetd.pid)/status")
-        rss_now = int(out.split()[1])
-        rig.sh("mkdir -p /tmp/www && echo ok > /tmp/www/index.html && httpd -p 8081 -h /tmp/www")
-        rig.sh("for i in $(seq 50); do wget -q -O /dev/null http://127.0.0.1:8081/index.html; done")
-        rss_ref = vm_hwm(rig, "pidof httpd")
+        start = footprint(rig)
         keyboard = keyboard_figures(rig)
         media = media_figures(rig)
         power = power_figures(rig)
@@ -1021,13 +1107,7 @@ def rig_main():
     finally:
         rig.shutdown()
 
-    figures = {
-        "enumerate_ms": {"value": round(statistics.median(gadgetd), 1), "unit": "ms"},
-        "enumerate_ms_ref_configfs_shell": {"value": round(statistics.median(ref), 1), "unit": "ms"},
-        "rss_idle_kib": {"value": rss, "unit": "KiB"},
-        "rss_idle_kib_ref_busybox_httpd": {"value": rss_ref, "unit": "KiB"},
-        "rss_current_kib": {"value": rss_now, "unit": "KiB"},
-    }
+    figures = footprint_names(start, "")
     figures.update(keyboard)
     figures.update(media)
     figures.update(power)
@@ -1038,13 +1118,7 @@ def rig_main():
     path = merge_figures(figures)
 
     print("%-34s %10s %10s %8s" % ("figure", "gadgetd", "reference", "ratio"))
-    print("%-34s %10.1f %10.1f %8.2f   (median of %d; all: %s)" % (
-        "enumerate_ms (start -> keyboard)", figures["enumerate_ms"]["value"],
-        figures["enumerate_ms_ref_configfs_shell"]["value"],
-        statistics.median(gadgetd) / statistics.median(ref), RUNS,
-        ", ".join("%.0f" % v for v in gadgetd)))
-    print("%-34s %10d %10d %8.2f" % ("rss_idle_kib (VmHWM)", rss, rss_ref, rss / rss_ref))
-    print("%-34s %10d" % ("rss_current_kib (VmRSS, idle)", rss_now))
+    print_footprint(start, "")
     k = keyboard
     print("%-34s %10.1f %10.1f %8.2f   (pacing %d ms; limit ~500 = 1000 reports/s)" % (
         "typing_cps_max", k["typing_cps_max"]["value"], k["typing_cps_ref_raw_hidg"]["value"],
@@ -1086,8 +1160,9 @@ def rig_main():
     print("reference: enumerate = shell script writing configfs; rss = busybox httpd; "
           "typing and latency = shell writing reports to /dev/hidg0; upload = dd to the same "
           "filesystem; media read = dd of the image file on the Pi side")
-    print("written to %s" % os.path.relpath(path))
-    return 0
+    print("written to %s" % os.path.relpath(path), flush=True)
+    print()
+    return arm64_main()
 
 
 if __name__ == "__main__":
