@@ -49,7 +49,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
 .PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps \
-	fuzz fuzz-build webui test-cross print-qemu-user test-arm64
+	fuzz fuzz-build webui test-cross cross-build arm64-rig test-arm64
 all: $(B)/gadgetd $(B)/webui.stamp
 
 # The browser panel's static files in $(B)/webui (npm fetches the terminal library once).
@@ -163,38 +163,35 @@ rig: $(B)/rig/initrd.cpio.gz
 
 unit: $(UNIT_BINS)
 
-test: all unit rig $(B)/xkb-decode $(B)/gadgetd-asan $(B)/browser.stamp
-	PYTHON=$(PYTHON) tests/run-tests.sh
+test: all unit rig $(B)/xkb-decode $(B)/gadgetd-asan $(B)/browser.stamp cross-build arm64-rig
+	PYTHON=$(PYTHON) ARM64_E2E="$(ARM64_E2E)" tests/run-tests.sh
 
-# The unit tests built for armhf and arm64 (ASan and UBSan included), run under qemu-user; TAP in
-# build/test-results/cross-ARCH/. LeakSanitizer cannot run under qemu-user: leaks are the amd64
-# runs' and valgrind's to find.
+# The armhf and arm64 builds of gadgetd and of the unit tests (ASan and UBSan included);
+# test-cross checks the binaries and runs the unit tests under qemu-user (tests/run-cross.sh).
 CROSS_ARCHES := armhf arm64
-test-cross:
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+cross-build:
 	@for a in $(CROSS_ARCHES); do \
-		$(MAKE) --no-print-directory CROSS=$$a build/$$a/gadgetd unit || exit 1; done
-	@for a in $(CROSS_ARCHES); do file -b build/$$a/gadgetd; done
-	@rc=0; for a in $(CROSS_ARCHES); do \
-		ASAN_OPTIONS=detect_leaks=0 tests/run-unit.sh build/$$a/unit build/test-results/cross-$$a \
-			$$($(MAKE) -s --no-print-directory CROSS=$$a print-qemu-user) || rc=1; done; exit $$rc
-print-qemu-user:
-	@echo $(QEMU_USER)
+		$(MAKE) --no-print-directory -j$(NPROC) CROSS=$$a build/$$a/gadgetd unit || exit 1; done
+test-cross: cross-build
+	tests/run-cross.sh build/test-results $(CROSS_ARCHES)
+
+arm64-rig:
+	$(MAKE) --no-print-directory -j$(NPROC) CROSS=arm64 rig
 
 # CROSS=arm64 boots the arm64 rig (the build machine's gadgetd writes its users file).
 run: all rig
 	$(if $(CROSS),$(MAKE) --no-print-directory CROSS= build/gadgetd)
 	GADGETD_RIG_ARCH=$(RIG_ARCH) $(PYTHON) tests/vm/rig.py run
 
-bench: all rig $(B)/xkb-decode
-	$(MAKE) --no-print-directory CROSS=arm64 rig
+bench: all rig $(B)/xkb-decode arm64-rig
 	$(PYTHON) tests/bench.py
 
 # The end-to-end suite on the arm64 rig (the Pi Zero 2 W's architecture under
 # qemu-system-aarch64): the modules in ARM64_E2E (any part of "module.test" names; empty: all),
-# with an arm64 gadgetd built without sanitizers; prints TAP.
+# with an arm64 gadgetd built without sanitizers; prints TAP. make test runs them too.
 ARM64_E2E ?= test_foundation. test_keyboard. test_media. test_power.
-test-arm64: all $(B)/xkb-decode
-	$(MAKE) --no-print-directory CROSS=arm64 rig
+test-arm64: all $(B)/xkb-decode arm64-rig
 	GADGETD_RIG_ARCH=arm64 GADGETD_VM_DIR=$(B)/vm-arm64 $(PYTHON) tests/e2e/run.py $(ARM64_E2E)
 
 # The unit tests again, without sanitizers, under valgrind's memcheck.

@@ -45,7 +45,7 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 # The rig builds gpio-sim against the headers of the kernel it boots.
-if [ "$WHAT" = all ] && { [ -z "$KV" ] || ! dpkg-query -W -f='${Status}' "linux-headers-$KV" 2>/dev/null | grep -q 'install ok installed'; }; then
+if { [ "$WHAT" = all ] || [ "$WHAT" = cross ]; } && { [ -z "$KV" ] || ! dpkg-query -W -f='${Status}' "linux-headers-$KV" 2>/dev/null | grep -q 'install ok installed'; }; then
   missing+=(HEADERS)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
