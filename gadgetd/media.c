@@ -27,6 +27,9 @@
 #define HEAD_BYTES    ((size_t)36 * 1024) /* enough to see an ISO9660 volume descriptor at 32 KiB */
 #define SPARE_BYTES   ((uint64_t)1 << 20)
 
+/* A Windows ISO is over 4 GiB: on 32-bit ARM the build must ask for a 64-bit off_t. */
+_Static_assert(sizeof(off_t) == 8, "images over 4 GiB need -D_FILE_OFFSET_BITS=64");
+
 struct gd_media {
 	pthread_mutex_t lock; /* guards state and the LUN */
 	char store[PATH_MAX];

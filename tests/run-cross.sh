@@ -19,7 +19,7 @@ for a in "${arches[@]}"; do
   esac
   kind=$(file -b "build/$a/gadgetd" 2>&1)
   if grep -Eq "$want" <<<"$kind"; then
-    echo "ok - $a: build/$a/gadgetd is $(cut -d, -f1-2 <<<"$kind")"
+    echo "ok - $a: build/$a/gadgetd is $(sed 's/, version.*//' <<<"$kind")"
   else
     echo "not ok - $a: build/$a/gadgetd is not $want: $kind"
     rc=1
