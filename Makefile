@@ -33,6 +33,8 @@ PKGS     := libusbgx libmicrohttpd jansson inih libcrypt libcrypto libsystemd li
 	    libtelnet
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
+# The rig's and the build's own programs (observer, simulators, generators): C11, large files.
+TOOL_FLAGS = -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 $(WARN)
 # 64-bit off_t and time_t on 32-bit ARM too (a 4.7 GB ISO, dates past 2038).
 BASE     := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 $(ARCH_FLAGS) $(WARN) -MMD -MP
 DEFS     := -DGD_VERSION='"$(VERSION)"' -DGD_DATADIR='"$(DATADIR)"' -DGD_SYSCONFDIR='"$(SYSCONFDIR)"'
@@ -49,7 +51,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
 .PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps \
-	fuzz fuzz-build webui test-cross cross-build arm64-rig test-arm64
+	fuzz fuzz-build webui test-cross cross-build arm64-rig armhf-rig test-arm64 test-armhf
 all: $(B)/gadgetd $(B)/webui.stamp
 
 # The browser panel's static files in $(B)/webui (npm fetches the terminal library once).
@@ -128,25 +130,25 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit.h | $(B)/.deps-all
 # The VM rig: Debian's kernel, gpio-sim, a busybox initramfs with gadgetd, the observer and
 # the server's simulated motherboard (atx-sim).
 $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs libevdev jansson libcrypto)
+	$(CC) $(TOOL_FLAGS) -O2 -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs libevdev jansson libcrypto)
 
 $(B)/atx-sim: tests/vm/atx-sim.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $<
+	$(CC) $(TOOL_FLAGS) -O2 -o $@ $<
 
 # The server's firmware and installer (boot menu, USB CD boot, answer files, boot prompt).
 $(B)/firmware: tests/vm/firmware.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -pthread -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs jansson)
+	$(CC) $(TOOL_FLAGS) -O2 -pthread -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs jansson)
 
 # Keyboard layouts: keymaps/*.keymap are generated on a build host from xkeyboard-config and
 # committed (the Pi needs no xkb). xkb-decode turns the rig's key events back into text.
 $(B)/gen-keymaps: tools/gen-keymaps.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs xkbcommon)
+	$(CC) $(TOOL_FLAGS) -O2 -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs xkbcommon)
 
 keymaps: $(B)/gen-keymaps
 	$(B)/gen-keymaps keymaps
 
 $(B)/xkb-decode: tools/xkb-decode.c | $(B)/.deps-all
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< \
+	$(CC) $(TOOL_FLAGS) -O2 -o $@ $< \
 		$(shell $(PKG_CONFIG) --cflags --libs xkbcommon libevdev jansson)
 
 # The downloads are shared by the builds of every architecture.
@@ -176,8 +178,8 @@ cross-build:
 test-cross: cross-build
 	tests/run-cross.sh build/test-results $(CROSS_ARCHES)
 
-arm64-rig:
-	$(MAKE) --no-print-directory -j$(NPROC) CROSS=arm64 rig
+arm64-rig armhf-rig: %-rig:
+	$(MAKE) --no-print-directory -j$(NPROC) CROSS=$* rig
 
 # CROSS=arm64 boots the arm64 rig (the build machine's gadgetd writes its users file).
 run: all rig
@@ -188,11 +190,12 @@ bench: all rig $(B)/xkb-decode arm64-rig
 	$(PYTHON) tests/bench.py
 
 # The end-to-end suite on the arm64 rig (the Pi Zero 2 W's architecture under
-# qemu-system-aarch64): the modules in ARM64_E2E (any part of "module.test" names; empty: all),
-# with an arm64 gadgetd built without sanitizers; prints TAP. make test runs them too.
+# qemu-system-aarch64) or the armhf one (32-bit, qemu-system-arm): the modules in ARM64_E2E (any
+# part of "module.test" names; empty: all), with a gadgetd built without sanitizers; prints TAP.
+# make test runs them on arm64 too.
 ARM64_E2E ?= test_foundation. test_keyboard. test_media. test_power.
-test-arm64: all $(B)/xkb-decode arm64-rig
-	GADGETD_RIG_ARCH=arm64 GADGETD_VM_DIR=$(B)/vm-arm64 $(PYTHON) tests/e2e/run.py $(ARM64_E2E)
+test-arm64 test-armhf: test-%: all $(B)/xkb-decode %-rig
+	GADGETD_RIG_ARCH=$* GADGETD_VM_DIR=$(B)/vm-$* $(PYTHON) tests/e2e/run.py $(ARM64_E2E)
 
 # The unit tests again, without sanitizers, under valgrind's memcheck.
 valgrind:

@@ -34,8 +34,8 @@ if [ "$WHAT" = cross ]; then
     done
   done
   PKGS+=(libxkbcommon-dev:armhf libxkbcommon-dev:arm64 libasan8:armhf libasan8:arm64 libubsan1:armhf libubsan1:arm64)
-  # The arm64 rig's observer links these.
-  PKGS+=(libevdev-dev:arm64)
+  # The ARM rigs' observer links it.
+  PKGS+=(libevdev-dev:armhf libevdev-dev:arm64)
 fi
 # Node and npm build the browser panel (and run its tests). A Node.js installed some other
 # way is used as it is.

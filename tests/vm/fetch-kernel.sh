@@ -1,7 +1,7 @@
 #!/bin/bash
-# Fetches what the VM rig boots for ARCH (amd64, or arm64 for the Pi Zero 2 W's rig): Debian's
+# Fetches what the VM rig boots for ARCH (amd64; arm64 or armhf, the Pi Zeros'): Debian's
 # current kernel package (modules included) and gpio-sim built out of tree from Debian's kernel
-# source against the headers. For arm64 also busybox, mkfs.fat and mtools of that architecture
+# source against the headers. For ARM also busybox, mkfs.fat and mtools of that architecture
 # (amd64's come from the build machine), and the module is cross-built with the build machine's
 # kbuild tools. Everything lands in a cache directory keyed by the kernel version; a .deb is used
 # only if its sha256 matches apt's index.
@@ -13,8 +13,15 @@ mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 log() { echo "rig: $*" >&2; }
 
-KV=$(apt-cache depends "linux-image-$ARCH:$ARCH" | sed -n 's/.*Depends: linux-image-\([^:]*\).*$/\1/p' | head -1)
-[ -n "$KV" ] || { log "cannot resolve linux-image-$ARCH (run apt-get update; install-deps.sh cross adds arm64)"; exit 1; }
+# Debian's kernel flavour and the kernel's own name for each architecture.
+case $ARCH in
+  amd64) FLAVOUR=amd64 KARCH=x86 ;;
+  arm64) FLAVOUR=arm64 KARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- ;;
+  armhf) FLAVOUR=armmp KARCH=arm CROSS_COMPILE=arm-linux-gnueabihf- ;;
+  *) log "no rig for $ARCH (amd64, arm64, armhf)"; exit 1 ;;
+esac
+KV=$(apt-cache depends "linux-image-$FLAVOUR:$ARCH" | sed -n 's/.*Depends: linux-image-\([^:]*\).*$/\1/p' | head -1)
+[ -n "$KV" ] || { log "cannot resolve linux-image-$FLAVOUR (run apt-get update; install-deps.sh cross adds $ARCH)"; exit 1; }
 DIR="$CACHE/$KV"
 mkdir -p "$DIR"
 
@@ -45,14 +52,14 @@ if [ ! -f "$DIR/img/boot/vmlinuz-$KV" ]; then
   depmod -b "$DIR/img" "$KV"
 fi
 
-# The headers the module builds against: the build machine's own for amd64; for arm64 the
+# The headers the module builds against: the build machine's own for amd64; for ARM the
 # package unpacked here, its scripts and tools pointed at the build machine's kbuild of the
 # same kernel series (host programs), as Debian's cross builds of modules do.
 HEADERS=/usr/src/linux-headers-$KV
 KMAKE=()
 if [ "$ARCH" != amd64 ]; then
   HEADERS=$DIR/headers/usr/src/linux-headers-$KV
-  KMAKE=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+  KMAKE=(ARCH=$KARCH CROSS_COMPILE=$CROSS_COMPILE)
   if [ ! -d "$HEADERS" ]; then
     deb=$(download_checked "linux-headers-$KV")
     rm -rf "$DIR/headers"
@@ -79,6 +86,9 @@ if [ ! -f "$DIR/mod/gpio-sim-oot.ko" ]; then
   # irq_to_desc is not exported to modules; generic_handle_irq does the same lookup.
   sed -i 's/handle_simple_irq(irq_to_desc(irqnum));/generic_handle_irq(irqnum);/' "$DIR/mod/irq_sim.c"
   grep -q 'generic_handle_irq(irqnum)' "$DIR/mod/irq_sim.c" || { log "irq_sim.c patch did not apply"; exit 1; }
+  # No module alias table: the rig loads it by name, and the build machine's modpost reads such
+  # tables with its own word size, which fails for 32-bit ARM.
+  sed -i '/^MODULE_DEVICE_TABLE(of, /d' "$DIR/mod/gpio-sim.c"
   printf 'obj-m := gpio-sim-oot.o\ngpio-sim-oot-objs := gpio-sim.o irq_sim.o\n' > "$DIR/mod/Makefile"
   make -s -C "$HEADERS" M="$DIR/mod" "${KMAKE[@]}" modules >&2
   rm -rf "$DIR/src"

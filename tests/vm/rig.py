@@ -6,8 +6,9 @@ API port, reads the server side's JSON lines and runs commands in the guest.
 
 Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_CONSOLE_PORT (the
 console's TCP port on 127.0.0.1, default 2323), GADGETD_TLS_PORT (the API over HTTPS on
-127.0.0.1, default 8443), GADGETD_VM_DIR (default build/vm), GADGETD_RIG_ARCH (amd64, or arm64:
-the Pi Zero 2 W's architecture under qemu-system-aarch64, from `make CROSS=arm64 rig`).
+127.0.0.1, default 8443), GADGETD_VM_DIR (default build/vm), GADGETD_RIG_ARCH (amd64; arm64,
+the Pi Zero 2 W's architecture under qemu-system-aarch64, from `make CROSS=arm64 rig`; armhf, the
+32-bit one under qemu-system-arm, from `make CROSS=armhf rig`).
 """
 import base64
 import fcntl
@@ -56,6 +57,8 @@ def sbin(name):
 QEMU = {
     "amd64": (["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max"], "ttyS0"),
     "arm64": (["qemu-system-aarch64", "-M", "virt", "-accel", "tcg", "-cpu", "cortex-a53"], "ttyAMA0"),
+    # Debian's armhf kernel needs ARMv7 (a Zero W's ARM1176 cannot boot it) and no LPAE.
+    "armhf": (["qemu-system-arm", "-M", "virt,highmem=off", "-accel", "tcg", "-cpu", "cortex-a15"], "ttyAMA0"),
 }
 
 
