@@ -6,6 +6,9 @@
 #   install-deps.sh cross   the armhf and arm64 cross builds, their unit tests under qemu-user
 #                           and the arm64 VM rig (adds the two architectures to dpkg)
 set -euo pipefail
+# One at a time: a parallel make asks for two lists at once, and apt holds its lock.
+exec 9> "${TMPDIR:-/tmp}/gadgetd-install-deps.lock"
+flock 9
 WHAT=${1:-all}
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 KV=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1 || true)
