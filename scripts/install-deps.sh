@@ -6,8 +6,9 @@
 #   install-deps.sh cross   the armhf and arm64 cross builds, their unit tests under qemu-user
 #                           and the arm64 VM rig (adds the two architectures to dpkg)
 set -euo pipefail
-# One at a time: a parallel make asks for two lists at once, and apt holds its lock.
-exec 9> "${TMPDIR:-/tmp}/gadgetd-install-deps.lock"
+# One at a time (a parallel make asks for two lists at once, and apt holds its lock): a lock on
+# this script itself, which needs no file of its own.
+exec 9< "$0"
 flock 9
 WHAT=${1:-all}
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
