@@ -51,7 +51,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/unit/%)
 
 .PHONY: all deps test unit e2e run bench install lint format clean distclean valgrind rig keymaps \
-	fuzz fuzz-build webui test-cross cross-build arm64-rig armhf-rig test-arm64 test-armhf
+	fuzz fuzz-build webui test-cross cross-build arm64-rig armhf-rig test-arm64 test-armhf \
+	test-firmware
 all: $(B)/gadgetd $(B)/webui.stamp
 
 # The browser panel's static files in $(B)/webui (npm fetches the terminal library once).
@@ -135,6 +136,10 @@ $(B)/observer: tests/vm/observer.c | $(B)/.deps-all
 $(B)/atx-sim: tests/vm/atx-sim.c | $(B)/.deps-all
 	$(CC) $(TOOL_FLAGS) -O2 -o $@ $<
 
+# A host-side USB reset for the rig's link to the server VM (tests/vm/server-link).
+$(B)/usb-reset: tests/vm/usb-reset.c | $(B)/.deps-all
+	$(CC) $(TOOL_FLAGS) -O2 -o $@ $<
+
 # The server's firmware and installer (boot menu, USB CD boot, answer files, boot prompt).
 $(B)/firmware: tests/vm/firmware.c | $(B)/.deps-all
 	$(CC) $(TOOL_FLAGS) -O2 -pthread -o $@ $< $(shell $(PKG_CONFIG) --cflags --libs jansson)
@@ -158,7 +163,7 @@ $(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	tests/vm/fetch-kernel.sh $(KCACHE) $(RIG_ARCH) > $@.tmp && mv $@.tmp $@
 
-$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/gadgetd.conf tests/vm/reinstall-demo.json tests/e2e/images.py $(wildcard keymaps/*.keymap)
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/usb-reset $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/server-link tests/vm/gadgetd.conf tests/vm/reinstall-demo.json tests/e2e/images.py $(wildcard keymaps/*.keymap)
 	QEMU_USER=$(QEMU_USER) tests/vm/mkinitramfs.sh $(KCACHE)/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
@@ -167,6 +172,17 @@ unit: $(UNIT_BINS)
 
 test: all unit rig $(B)/xkb-decode $(B)/gadgetd-asan $(B)/browser.stamp cross-build arm64-rig
 	PYTHON=$(PYTHON) ARM64_E2E="$(ARM64_E2E)" tests/run-tests.sh
+
+# The real-firmware end-to-end modules (tests/e2e/test_server_*.py) against a server VM running
+# each of TEST_FIRMWARE (uefi: OVMF, bios: SeaBIOS) on the far end of the USB cable; make test
+# runs them on UEFI.
+TEST_FIRMWARE ?= uefi bios
+test-firmware: all rig $(B)/gadgetd-asan
+	@rc=0; for fw in $(TEST_FIRMWARE); do \
+		echo "# e2e on a server VM with $$fw firmware"; \
+		GADGETD_SERVER=$$fw $(PYTHON) tests/e2e/run.py | sed -E "s/^(ok|not ok) ([0-9]+) - /\1 \2 - $$fw: /" \
+			|| rc=1; \
+	done; exit $$rc
 
 # The armhf and arm64 builds of gadgetd and of the unit tests (ASan and UBSan included);
 # test-cross checks the binaries and runs the unit tests under qemu-user (tests/run-cross.sh).
@@ -258,7 +274,7 @@ lint: | $(B)/.deps-all
 	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c \
 		tests/fuzz/*.c tests/fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tests/vm/firmware.c tools
+		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tests/vm/firmware.c tests/vm/usb-reset.c tools
 	clang-tidy --quiet gadgetd/*.c -- $(BASE) $(DEFS) $(PKG_CFLAGS)
 
 format:
@@ -277,7 +293,7 @@ install: all
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gadgetd.service
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/rig $(B)/test-results \
+	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/usb-reset $(B)/rig $(B)/test-results \
 		$(B)/gen-keymaps $(B)/xkb-decode $(B)/webui $(B)/webui.stamp $(B)/browser.stamp $(B)/clang $(B)/valgrind $(B)/fuzz
 
 distclean:

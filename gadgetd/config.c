@@ -55,7 +55,11 @@ void gd_config_defaults(struct gd_config *cfg)
 	snprintf(cfg->gadget_name, sizeof(cfg->gadget_name), "gadgetd");
 	snprintf(cfg->configfs, sizeof(cfg->configfs), "/sys/kernel/config");
 	snprintf(cfg->udc_class, sizeof(cfg->udc_class), "/sys/class/udc");
-	cfg->functions = GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM;
+	cfg->functions = (struct gd_function_list){
+	    .mask = GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM,
+	    .count = 3,
+	    .order = {GD_FUNC_KEYBOARD, GD_FUNC_MASS_STORAGE, GD_FUNC_ACM},
+	};
 	/* Linux Foundation "Multifunction Composite Gadget", the id meant for configfs gadgets. */
 	cfg->vendor_id = 0x1d6b;
 	cfg->product_id = 0x0104;
@@ -287,12 +291,12 @@ static int set_functions(void *field, const struct option *o, const char *value,
 		return -1;
 	}
 	memcpy(copy, value, strlen(value) + 1);
+	struct gd_function_list list = {0};
 	if (strcmp(value, "none") == 0) {
 		/* No gadget at all, configfs and the UDC untouched: only to benchmark the API. */
-		*(unsigned *)field = 0;
+		*(struct gd_function_list *)field = list;
 		return 0;
 	}
-	unsigned mask = 0;
 	char *save = NULL;
 	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		unsigned bit = 0;
@@ -305,13 +309,18 @@ static int set_functions(void *field, const struct option *o, const char *value,
 			         tok);
 			return -1;
 		}
-		mask |= bit;
+		if (list.mask & bit) {
+			snprintf(msg, msglen, "'%s' is listed twice", tok);
+			return -1;
+		}
+		list.mask |= bit;
+		list.order[list.count++] = (enum gd_function)bit;
 	}
-	if (mask == 0) {
+	if (list.mask == 0) {
 		snprintf(msg, msglen, "at least one function is needed");
 		return -1;
 	}
-	*(unsigned *)field = mask;
+	*(struct gd_function_list *)field = list;
 	return 0;
 }
 

@@ -14,6 +14,15 @@ enum gd_function {
 	GD_FUNC_MASS_STORAGE = 1 << 1,
 	GD_FUNC_ACM = 1 << 2,
 };
+#define GD_FUNC_COUNT 3
+
+/* [gadget] functions: which ones, in the order the server sees them (their interface order;
+ * firmware such as SeaBIOS looks at the first interface alone). */
+struct gd_function_list {
+	unsigned mask; /* bit set of enum gd_function */
+	unsigned count;
+	enum gd_function order[GD_FUNC_COUNT];
+};
 
 #define GD_BOOT_MACRO_MAX 256
 
@@ -23,7 +32,7 @@ struct gd_config {
 	char configfs[PATH_MAX];
 	char udc[64]; /* empty: the first UDC found */
 	char udc_class[PATH_MAX];
-	unsigned functions; /* bit set of enum gd_function */
+	struct gd_function_list functions;
 	bool keep_on_exit;
 	/* [usb] */
 	uint16_t vendor_id;

@@ -41,11 +41,18 @@ static const struct {
 	usbg_function_type type;
 	const char *instance;
 } function_table[] = {
-    /* Keyboard first: some BIOSes only look at the first interface. */
     {GD_FUNC_KEYBOARD, USBG_F_HID, "keyboard"},
     {GD_FUNC_MASS_STORAGE, USBG_F_MASS_STORAGE, "disk"},
     {GD_FUNC_ACM, USBG_F_ACM, "console"},
 };
+
+static size_t table_index(enum gd_function bit)
+{
+	size_t i = 0;
+	while (function_table[i].bit != bit)
+		i++;
+	return i;
+}
 
 const unsigned char gd_gadget_boot_keyboard_desc[65] = {
     0x05,
@@ -191,7 +198,7 @@ static bool leftover_matches(struct gd_gadget *g, usbg_gadget *old, const struct
 	if (usbg_get_gadget_attrs(old, &attrs) != USBG_SUCCESS)
 		return false;
 	return attrs.idVendor == cfg->vendor_id && attrs.idProduct == cfg->product_id &&
-	       gadget_functions(old) == cfg->functions && usbg_get_gadget_udc(old) == g->udc;
+	       gadget_functions(old) == cfg->functions.mask && usbg_get_gadget_udc(old) == g->udc;
 }
 
 static int handle_leftover(struct gd_gadget *g, const struct gd_config *cfg, char *err,
@@ -321,9 +328,9 @@ static int compose(struct gd_gadget *g, const struct gd_config *cfg, char *err, 
 		set_err(err, errlen, rc, "creating the configuration");
 		return usbg_to_errno(rc);
 	}
-	for (size_t i = 0; i < sizeof(function_table) / sizeof(function_table[0]); i++) {
-		if (!(cfg->functions & function_table[i].bit))
-			continue;
+	/* Linked in the configured order, which the kernel keeps as the interface order. */
+	for (unsigned n = 0; n < cfg->functions.count; n++) {
+		size_t i = table_index(cfg->functions.order[n]);
 		usbg_function *f;
 		rc = create_function(g->gadget, i, cfg, &f);
 		if (rc == USBG_SUCCESS && function_table[i].type == USBG_F_HID)
@@ -368,7 +375,7 @@ int gd_gadget_open(struct gd_gadget **out, const struct gd_config *cfg, char *er
 	}
 	pthread_mutex_init(&g->lock, NULL);
 	g->keep_on_exit = cfg->keep_on_exit;
-	g->functions = cfg->functions;
+	g->functions = cfg->functions.mask;
 	snprintf(g->udc_class, sizeof(g->udc_class), "%s", cfg->udc_class);
 	snprintf(g->configfs, sizeof(g->configfs), "%s", cfg->configfs);
 	if (g->functions == 0) {

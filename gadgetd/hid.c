@@ -241,22 +241,73 @@ static int play_action(struct gd_hid *hid, const struct gd_action *a, unsigned p
 	}
 }
 
+/* Whether PROG has a timed repeat ("repeat N every T"). */
+static bool has_rounds(const struct gd_program *prog)
+{
+	for (size_t i = 0; i < prog->count; i++)
+		if (prog->actions[i].kind == GD_ACT_PERIOD_START)
+			return true;
+	return false;
+}
+
+/*
+ * The rounds of a timed repeat are what hammers a key through a power-on, while the firmware
+ * resets, enumerates and only then polls the keyboard: a round the host does not take (not
+ * configured, not polling) is skipped, not a failure. Such a program fails with -EHOSTDOWN
+ * only if the host took none of its rounds; a report outside rounds fails it at once.
+ */
+struct rounds {
+	bool inside;  /* between a PERIOD_START and its PERIOD_END */
+	bool missed;  /* this round lost a report: its other reports are skipped */
+	size_t taken; /* rounds the host took whole */
+};
+
+static int play_in_rounds(struct gd_hid *hid, const struct gd_action *a, unsigned pacing_ms,
+                          const atomic_bool *cancel, uint64_t *period_start, struct rounds *r)
+{
+	if (a->kind == GD_ACT_PERIOD_START) {
+		r->inside = true;
+		r->missed = false;
+	} else if (a->kind == GD_ACT_PERIOD_END) {
+		r->inside = false;
+		r->taken += !r->missed;
+	} else if (r->inside && a->kind == GD_ACT_REPORT) {
+		if (r->missed)
+			return 0;
+		if (!gd_hid_host_online(hid)) {
+			r->missed = true;
+			return 0;
+		}
+	}
+	int rc = play_action(hid, a, pacing_ms, cancel, period_start);
+	if (rc == -EHOSTDOWN && r->inside) {
+		r->missed = true;
+		return 0;
+	}
+	return rc;
+}
+
 int gd_hid_play(struct gd_hid *hid, const struct gd_program *prog, unsigned pacing_ms,
                 const atomic_bool *cancel, gd_hid_progress_fn progress, void *ctx)
 {
-	if (!gd_hid_host_online(hid))
+	bool rounds_in_it = has_rounds(prog);
+	if (!rounds_in_it && !gd_hid_host_online(hid))
 		return -EHOSTDOWN;
 	pthread_mutex_lock(&hid->play_lock);
 	uint64_t period_start = monotonic_ms();
+	struct rounds rounds = {0};
 	int rc = 0;
 	for (size_t i = 0; i < prog->count && rc == 0; i++) {
 		if (atomic_load(cancel))
 			rc = -ECANCELED;
 		else
-			rc = play_action(hid, &prog->actions[i], pacing_ms, cancel, &period_start);
+			rc = play_in_rounds(hid, &prog->actions[i], pacing_ms, cancel, &period_start,
+			                    &rounds);
 		if (progress != NULL && rc == 0)
 			progress(ctx, i + 1);
 	}
+	if (rc == 0 && rounds_in_it && rounds.taken == 0)
+		rc = -EHOSTDOWN;
 	if (rc < 0 && atomic_load(&hid->release_pending)) {
 		/* Cancelled or cut off: let go of every key now if the host takes it, else later.
 		 */

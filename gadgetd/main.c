@@ -269,7 +269,7 @@ static int wait_for_stop(const sigset_t *signals)
 
 static int open_keyboard(struct gd_app *app, const struct gd_config *cfg, char *err, size_t errlen)
 {
-	if (!(cfg->functions & GD_FUNC_KEYBOARD))
+	if (!(cfg->functions.mask & GD_FUNC_KEYBOARD))
 		return 0;
 	struct gd_gadget_info info;
 	gd_gadget_get_info(app->gadget, &info);
@@ -354,7 +354,7 @@ static int open_power(struct gd_app *app, const struct gd_config *cfg, struct gd
 static int open_console(struct gd_app *app, const struct gd_config *cfg,
                         struct gd_console_tcp **tcp, char *err, size_t errlen)
 {
-	if (!(cfg->functions & GD_FUNC_ACM))
+	if (!(cfg->functions.mask & GD_FUNC_ACM))
 		return 0;
 	struct gd_gadget_info info;
 	gd_gadget_get_info(app->gadget, &info);

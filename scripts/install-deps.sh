@@ -21,7 +21,8 @@ if [ "$WHAT" = all ]; then
          qemu-system-x86 busybox-static cpio kmod xorriso curl xz-utils python3
          libxkbcommon-dev xkb-data libx11-data e2fsprogs file
          python3-websockets socat nginx wrk systemd openssl chromium fonts-dejavu-core
-         python3-sushy redfishtool python3-ironic ipmitool freeipmi-tools)
+         python3-sushy redfishtool python3-ironic ipmitool freeipmi-tools
+         usbredirect ovmf grub-pc-bin grub-efi-amd64-bin grub-common seabios)
 fi
 if [ "$WHAT" = cross ]; then
   for arch in armhf arm64; do

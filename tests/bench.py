@@ -950,10 +950,12 @@ def merge_figures(figures):
 
 def main():
     only = os.environ.get("BENCH_ONLY", "")
-    if only not in ("", "api", "scripts", "redfish", "ipmi", "arm64"):
-        sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish', 'ipmi', 'arm64' or nothing")
+    if only not in ("", "api", "scripts", "redfish", "ipmi", "arm64", "firmware"):
+        sys.exit("BENCH_ONLY: 'api', 'scripts', 'redfish', 'ipmi', 'arm64', 'firmware' or nothing")
     if only == "arm64":
         return arm64_main()
+    if only == "firmware":
+        return firmware_main()
     if only == "ipmi":
         return section_main(ipmi_figures, print_ipmi_figures)
     if only == "scripts":
@@ -972,6 +974,93 @@ def main():
         return 0
     print(flush=True)
     return rig_main()
+
+
+FIRMWARE_RUNS = 3
+FIRMWARE_BANNER = "GADGETD-BENCH-GRUB"
+
+
+def firmware_boot(rig, iso_path=None):
+    """The server VM off, then POST /api/power on until GRUB's menu (the second entry drawn) is
+    on its serial port; returns (total s, press to QEMU running s, QEMU running to the
+    firmware's first boot attempt s, that to GRUB's menu s)."""
+    server = rig.server
+    if rig.api("GET", "/api/power")[1]["state"] == "on":
+        rig.api("POST", "/api/power", {"action": "force-off"}, timeout=60)
+    while server.running:
+        time.sleep(0.05)
+    mark, events = server.serial_size(), len(rig.events())
+    t0 = time.time()
+    status, body = rig.api("POST", "/api/power", {"action": "on"}, timeout=60)
+    if status != 200:
+        raise BenchError("power on: %s %s" % (status, body))
+    _, ev = rig.wait_event({"source": "server-vm", "event": "power_on"}, after=events, timeout=60)
+    bds = None
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        text = server.serial_text(mark)
+        if bds is None and ("BdsDxe: loading" in text or "Booting from" in text):
+            bds = time.time()
+        i = text.find(FIRMWARE_BANNER)
+        if i >= 0 and "second entry" in text[i:]:
+            end = time.time()
+            bds = bds or end
+            return end - t0, ev["ts"] - t0, bds - ev["ts"], end - bds
+        time.sleep(0.02)
+    raise BenchError("no GRUB menu on the server's serial port within 300 s")
+
+
+def firmware_figures():
+    """firmware_boot_to_grub_s: a UEFI server VM powered on through the API until GRUB's menu
+    from gadgetd's CD-ROM; reference: the same ISO on the server VM's own QEMU CD-ROM (IDE),
+    the gadget's drive empty, everything else the same (the API's press, the ATX lines, the
+    VM's start)."""
+    sys.path.insert(0, os.path.join(HERE, "e2e"))
+    import images
+    iso = os.path.join(rigmod.BUILD, "bench-grub.iso")
+    images.make_grub_iso(iso, 'set timeout=-1\necho "%s"\nmenuentry "first entry" { true }\n'
+                         'menuentry "second entry" { true }\n' % FIRMWARE_BANNER)
+    rig = rigmod.Rig(vm_dir=os.path.join(rigmod.BUILD, "vm-bench-firmware"), port=rigmod.free_port(),
+                     fresh_store=True, console_port=rigmod.free_port(), tls_port=rigmod.free_port(),
+                     ipmi_port=rigmod.free_port())
+    rig.boot()
+    try:
+        rig.start_server("uefi")
+        with open(iso, "rb") as f:
+            rig.api("PUT", "/api/images/bench-grub.iso", raw=f.read(),
+                    headers={"Content-Type": "application/octet-stream"}, timeout=300)
+        status, body = rig.api("PUT", "/api/media", {"image": "bench-grub.iso", "mode": "cdrom"})
+        if status != 200:
+            raise BenchError("insert: %s %s" % (status, body))
+        gadget = [firmware_boot(rig) for _ in range(FIRMWARE_RUNS)]
+        rig.api("DELETE", "/api/media")
+        rig.server.extra_args = ["-drive", "file=%s,if=none,id=refcd,media=cdrom,readonly=on" % iso,
+                                 "-device", "ide-cd,drive=refcd,bootindex=3"]
+        ref = [firmware_boot(rig) for _ in range(FIRMWARE_RUNS)]
+        rig.api("POST", "/api/power", {"action": "force-off"}, timeout=60)
+    finally:
+        rig.shutdown()
+
+    def median(runs, i):
+        return round(statistics.median(r[i] for r in runs), 2)
+    g, r = median(gadget, 0), median(ref, 0)
+    return {
+        "firmware_boot_to_grub_s": {"value": g, "unit": "s", "runs": FIRMWARE_RUNS,
+                                    "press_to_vm_s": median(gadget, 1), "vm_to_boot_s": median(gadget, 2),
+                                    "boot_to_grub_s": median(gadget, 3)},
+        "firmware_boot_to_grub_s_ref_qemu_cd": {"value": r, "unit": "s", "runs": FIRMWARE_RUNS,
+                                                "press_to_vm_s": median(ref, 1), "vm_to_boot_s": median(ref, 2),
+                                                "boot_to_grub_s": median(ref, 3)},
+        "gadget_cd_vs_qemu_cd_ratio": {"value": round(g / r, 3), "unit": "ratio"},
+    }
+
+
+def print_firmware_figures(f):
+    g, r = f["firmware_boot_to_grub_s"], f["firmware_boot_to_grub_s_ref_qemu_cd"]
+    print("%-34s %10.2f %10.2f %8.2f   (UEFI, TCG; reference: the same ISO on QEMU's own CD)" % (
+        "firmware_boot_to_grub_s", g["value"], r["value"], f["gadget_cd_vs_qemu_cd_ratio"]["value"]))
+    for part in ("press_to_vm_s", "vm_to_boot_s", "boot_to_grub_s"):
+        print("  %-32s %10.2f %10.2f" % (part, g[part], r[part]))
 
 
 def print_script_figures(sc):
@@ -1162,7 +1251,22 @@ def rig_main():
           "filesystem; media read = dd of the image file on the Pi side")
     print("written to %s" % os.path.relpath(path), flush=True)
     print()
-    return arm64_main()
+    return firmware_main() or arm64_main()
+
+
+def firmware_main():
+    """The real-firmware figures alone, on a rig and server VM of their own."""
+    try:
+        figures = firmware_figures()
+    except (BenchError, rigmod.RigError) as e:
+        print("bench: firmware: %s" % e, file=sys.stderr)
+        return 1
+    path = merge_figures(figures)
+    print("%-34s %10s %10s %8s" % ("figure", "gadgetd", "reference", "ratio"))
+    print_firmware_figures(figures)
+    print("written to %s" % os.path.relpath(path), flush=True)
+    print()
+    return 0
 
 
 if __name__ == "__main__":

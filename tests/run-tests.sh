@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs the unit tests (ASan+UBSan builds), the checks, the armhf and arm64 unit tests under
 # qemu-user, the arm64 rig's end-to-end tests named by ARM64_E2E (beside the checks: a guest of
-# their own) and the VM end-to-end suite, each as TAP into build/test-results/, then prints one
+# their own), the VM end-to-end suite and the real-firmware modules on a UEFI server VM, each as TAP into build/test-results/, then prints one
 # summary line: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -49,6 +49,12 @@ sed -E 's/^(ok|not ok) ([0-9]+) - /\1 \2 - arm64: /' "$R/arm64-e2e.out" | tee "$
 echo "# e2e: booting the VM rig"
 $PY tests/e2e/run.py | tee "$R/e2e.tap"
 [ "${PIPESTATUS[0]}" -eq 0 ] || grep -q '^not ok' "$R/e2e.tap" || echo "not ok - e2e runner failed" >> "$R/e2e.tap"
+
+# Real firmware (OVMF) on a server VM that reaches gadgetd only through USB; make test-firmware
+# adds SeaBIOS.
+echo "# e2e on a server VM with UEFI firmware"
+GADGETD_SERVER=uefi $PY tests/e2e/run.py | sed -E 's/^(ok|not ok) ([0-9]+) - /\1 \2 - uefi: /' | tee "$R/firmware-e2e.tap"
+[ "${PIPESTATUS[0]}" -eq 0 ] || grep -q '^not ok' "$R/firmware-e2e.tap" || echo "not ok - firmware e2e runner failed" >> "$R/firmware-e2e.tap"
 
 passed=$(cat "$R"/*.tap | grep -c '^ok')
 failed=$(cat "$R"/*.tap | grep -c '^not ok')

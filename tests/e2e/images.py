@@ -3,6 +3,7 @@
   make_iso(path, files, min_size=1 << 20)   ISO 9660 (Rock Ridge, Joliet) with xorriso
   make_img(path, size, files)               FAT (mkfs.vfat on a plain file, mtools to fill it)
   make_demo_installer(path)                 an "installer" ISO for the rig's firmware
+  make_grub_iso(path, config)               a BIOS and UEFI bootable GRUB ISO (grub-mkrescue)
 
   python3 tests/e2e/images.py demo-installer OUT.iso   the same, from the command line
 
@@ -120,6 +121,32 @@ def make_demo_installer(path, image_id=DEMO_INSTALLER_ID):
               % image_id)
     return make_iso(path, {"GADGETD.ID": image_id + "\n", "README.TXT": readme},
                     label="DEMO_INSTALLER")
+
+
+GRUB_SERIAL = ("serial --unit=0 --speed=115200\n"
+               "terminal_input console serial\n"
+               "terminal_output serial\n")
+
+
+def make_grub_iso(path, config, files=None):
+    """A hybrid ISO (El Torito for BIOS and UEFI, and a partition table, so it also boots as a
+    disk) made by grub-mkrescue from Debian's GRUB: its menu and console on the serial port,
+    its keyboard the firmware's (the gadget's keyboard); CONFIG is the rest of grub.cfg, FILES
+    more files. Returns its sha256."""
+    work = tempfile.mkdtemp(prefix="gadgetd-grub-")
+    try:
+        root = os.path.join(work, "root")
+        cfg = {"boot/grub/grub.cfg": GRUB_SERIAL + config}
+        cfg.update(files or {})
+        _stage(root, cfg)
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH))
+        tmp = path + ".tmp"
+        subprocess.run(["grub-mkrescue", "-o", tmp, root, "--", "-volid", "GADGETD_GRUB"],
+                       check=True, capture_output=True, env=env)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(work)
+    return sha256_file(path)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 Each module's test_* functions run in file order, given the booted Rig. Prints TAP; a test
 that raises fails with its message. Usage: run.py [NAME_FILTER...] (a test runs when its
 "module.function" name contains one of them). GADGETD_RIG_ARCH=arm64 boots the arm64 rig.
+GADGETD_SERVER=uefi|bios puts a server VM running that real firmware on the other end of the
+USB cable and runs the test_server_* modules, which need it (and only them: the rig's own host
+side then sees nothing of the gadget); without it those modules are not collected.
 """
 import importlib.util
 import inspect
@@ -18,10 +21,12 @@ sys.path.insert(0, HERE)
 import rig as rigmod  # noqa: E402
 
 
-def collect(name_filters):
+def collect(name_filters, server):
     tests = []
     for fname in sorted(os.listdir(HERE)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
+            continue
+        if fname.startswith("test_server_") != bool(server):
             continue
         spec = importlib.util.spec_from_file_location(fname[:-3], os.path.join(HERE, fname))
         mod = importlib.util.module_from_spec(spec)
@@ -43,9 +48,11 @@ def sanitizer_check(rig):
 
 
 def main():
-    tests = collect(sys.argv[1:])
+    server = os.environ.get("GADGETD_SERVER", "")
+    tests = collect(sys.argv[1:], server)
     print("1..%d" % len(tests), flush=True)
-    vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(rigmod.BUILD, "vm-test")
+    vm_dir = os.environ.get("GADGETD_VM_DIR") or os.path.join(
+        rigmod.BUILD, "vm-test" + ("-" + server if server else ""))
     rig = rigmod.Rig(vm_dir=vm_dir, port=rigmod.free_port(), fresh_store=True,
                      console_port=rigmod.free_port(), tls_port=rigmod.free_port(),
                      ipmi_port=rigmod.free_port(),
@@ -54,6 +61,8 @@ def main():
     try:
         t0 = time.time()
         rig.boot()
+        if server:
+            rig.start_server(server)
         rig.booted_events = len(rig.events())  # what the boot itself left in server.log
         print("# guest booted, API ready in %.1fs" % (time.time() - t0), flush=True)
     except Exception as e:  # every test fails when there is no guest

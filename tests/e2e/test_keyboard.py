@@ -155,6 +155,34 @@ def test_cancel_mid_text_leaves_no_key_held(rig):
     expect(held(ev) == set(), "keys held after cancel: %s" % held(ev))
 
 
+def test_timed_repeat_rides_through_an_unplug(rig):
+    """'repeat N every T' is how a key is hammered through a power-on, while the firmware resets
+    and enumerates the keyboard: the rounds the host cannot take are skipped, and the job is done
+    if it took any; a repeat the host never takes fails host_offline."""
+    status, _ = rig.api("POST", "/api/gadget", {"connected": False})
+    expect(status == 200, status)
+    try:
+        status, job = send(rig, {"macro": "repeat 3 every 100ms: f12"})
+        expect(status == 503 and job["error"]["code"] == "host_offline", (status, job))
+        status, job = send(rig, {"macro": "repeat 40 every 250ms: f12"}, wait=False)
+        expect(status == 202, job)
+        t0 = time.time()
+        while rig.api("GET", "/api/jobs/%d" % job["id"])[1]["done"] < 8 and time.time() - t0 < 10:
+            time.sleep(0.05)
+    finally:
+        mark = len(rig.events())
+        rig.api("POST", "/api/gadget", {"connected": True})
+    t0 = time.time()
+    while rig.api("GET", "/api/jobs/%d" % job["id"])[1]["state"] == "running" and time.time() - t0 < 30:
+        time.sleep(0.1)
+    status, job = rig.api("GET", "/api/jobs/%d" % job["id"])
+    expect(job["state"] == "done", job)
+    after = keys_after(rig, mark)
+    got = [(k, v) for k, v, _ in after]
+    expect(("KEY_F12", 1) in got and ("KEY_F12", 0) in got, got)
+    expect(held(after) == set(), "keys held: %s" % held(after))
+
+
 def test_unplug_mid_sequence_fails_host_offline_and_recovers(rig):
     mark = len(rig.events())
     status, job = send(rig, {"text": "slow text " * 50, "pacing_ms": 30}, wait=False)

@@ -34,14 +34,14 @@ static void check_config(const struct gd_config *cfg)
 	TERMINATED(cfg->console_tcp_bind);
 	TERMINATED(cfg->console_banner);
 	TERMINATED(cfg->state_dir);
-	FUZZ_CHECK((cfg->functions &
+	FUZZ_CHECK((cfg->functions.mask &
 	            ~(unsigned)(GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM)) == 0);
 	FUZZ_CHECK(cfg->pacing_ms <= 1000);
 	FUZZ_CHECK(cfg->console_tcp_clients <= 64);
 	FUZZ_CHECK(cfg->console_log_files <= 100);
 	FUZZ_CHECK(cfg->log_level >= GD_LOG_ERROR && cfg->log_level <= GD_LOG_DEBUG);
 	char buf[64];
-	gd_config_functions_str(cfg->functions, buf, sizeof(buf));
+	gd_config_functions_str(cfg->functions.mask, buf, sizeof(buf));
 	TERMINATED(buf);
 }
 

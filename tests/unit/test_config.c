@@ -14,7 +14,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.udc, "");
 	assert_int_equal(cfg.vendor_id, 0x1d6b);
 	assert_int_equal(cfg.product_id, 0x0104);
-	assert_int_equal(cfg.functions, GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM);
+	assert_int_equal(cfg.functions.mask, GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM);
 	assert_int_equal(cfg.port, 8080);
 	assert_true(cfg.cdrom);
 	assert_false(cfg.keep_on_exit);
@@ -60,7 +60,7 @@ static void test_good_file(void **state)
 	assert_string_equal(err, "");
 	assert_string_equal(cfg.gadget_name, "bmc0");
 	assert_string_equal(cfg.udc, "fe980000.usb");
-	assert_int_equal(cfg.functions, GD_FUNC_KEYBOARD | GD_FUNC_ACM);
+	assert_int_equal(cfg.functions.mask, GD_FUNC_KEYBOARD | GD_FUNC_ACM);
 	assert_true(cfg.keep_on_exit);
 	assert_int_equal(cfg.vendor_id, 0x1209);
 	assert_int_equal(cfg.product_id, 4660);
@@ -79,8 +79,26 @@ static void test_good_file(void **state)
 	assert_string_equal(cfg.state_dir, "/var/lib/bmc");
 	assert_int_equal(cfg.log_level, GD_LOG_DEBUG);
 	char names[64];
-	gd_config_functions_str(cfg.functions, names, sizeof(names));
+	gd_config_functions_str(cfg.functions.mask, names, sizeof(names));
 	assert_string_equal(names, "keyboard,acm");
+}
+
+/* The listed order is the order the server sees: BIOS firmware looks at the first alone. */
+static void test_functions_keep_their_order(void **state)
+{
+	(void)state;
+	const char *path = unit_write("order.conf", "[gadget]\nfunctions = mass_storage, acm keyboard\n");
+	struct gd_config cfg;
+	gd_config_defaults(&cfg);
+	assert_int_equal(cfg.functions.count, 3);
+	assert_int_equal(cfg.functions.order[0], GD_FUNC_KEYBOARD);
+	char err[512] = "";
+	assert_int_equal(gd_config_load(&cfg, path, err, sizeof(err)), 0);
+	assert_int_equal(cfg.functions.count, 3);
+	assert_int_equal(cfg.functions.order[0], GD_FUNC_MASS_STORAGE);
+	assert_int_equal(cfg.functions.order[1], GD_FUNC_ACM);
+	assert_int_equal(cfg.functions.order[2], GD_FUNC_KEYBOARD);
+	assert_int_equal(cfg.functions.mask, GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM);
 }
 
 /* Loads TEXT and expects an error naming the file, LINE and containing WHAT. */
@@ -127,6 +145,7 @@ static void test_bad_values(void **state)
 	expect_error("[gadget]\nkeep_on_exit = maybe\n", 2, "'maybe' is not a boolean");
 	expect_error("[gadget]\nfunctions = keyboard, mouse\n", 2, "unknown function 'mouse'");
 	expect_error("[gadget]\nfunctions = ,\n", 2, "at least one function");
+	expect_error("[gadget]\nfunctions = acm, keyboard, acm\n", 2, "'acm' is listed twice");
 	expect_error("[gadget]\nname = ../evil\n", 2, "not a valid name");
 	expect_error("[media]\nimage_store = images\n", 2, "not an absolute path");
 	expect_error("[daemon]\nlog_level = loud\n", 2, "not a log level");
@@ -208,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_good_file),
+	    cmocka_unit_test(test_functions_keep_their_order),
 	    cmocka_unit_test(test_unknown_key),
 	    cmocka_unit_test(test_unknown_section),
 	    cmocka_unit_test(test_key_outside_section),

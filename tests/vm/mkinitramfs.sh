@@ -47,7 +47,7 @@ libs_of() {
     "$QEMU_USER" "$(readelf -l "$1" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')" --list "$1"
   fi
 }
-for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" "$B/firmware" "$TOOLS/sbin/mkfs.fat" "$TOOLS/usr/bin/mtools"; do
+for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" "$B/firmware" "$B/usb-reset" "$TOOLS/sbin/mkfs.fat" "$TOOLS/usr/bin/mtools"; do
   cp "$bin" "$ROOT/usr/bin/"
   for lib in $(libs_of "$bin" | grep -o '/[^ ]*'); do
     mkdir -p "$ROOT$(dirname "$lib")"
@@ -55,6 +55,14 @@ for bin in "$B/gadgetd" "$B/observer" "$B/atx-sim" "$B/firmware" "$TOOLS/sbin/mk
   done
 done
 
+# usbredirect hands the gadget to the server VM (GADGETD_SERVER=uefi|bios; amd64 rig only).
+if [ -z "$QEMU_USER" ]; then
+  cp "$(command -v usbredirect)" "$ROOT/usr/bin/"
+  for lib in $(libs_of "$ROOT/usr/bin/usbredirect" | grep -o '/[^ ]*'); do
+    mkdir -p "$ROOT$(dirname "$lib")"
+    cp -L "$lib" "$ROOT$lib"
+  done
+fi
 for tool in mcopy mdir mlabel mtype; do ln -sf mtools "$ROOT/usr/bin/$tool"; done
 # mtools converts file names to the FAT code page (850) through iconv's modules.
 GCONV=$(dirname "$(readlink -f "$(libs_of "$TOOLS/usr/bin/mtools" | grep -o '/[^ ]*libc\.so[^ ]*')")")/gconv
@@ -68,7 +76,7 @@ cp "$HERE"/../../keymaps/*.keymap "$ROOT/usr/local/share/gadgetd/keymaps/"
 cp -r "$B/webui" "$ROOT/usr/local/share/gadgetd/webui"
 
 install -m 0755 "$HERE/init.sh" "$ROOT/init"
-install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$HERE/ref-compose" "$ROOT/usr/bin/"
+install -m 0755 "$HERE/rig-start" "$HERE/rig-stop" "$HERE/ref-compose" "$HERE/server-link" "$ROOT/usr/bin/"
 cp "$HERE/gadgetd.conf" "$ROOT/etc/gadgetd/gadgetd.conf"
 echo "1d6b:0104" > "$ROOT/etc/rig/usb-id"
 # The reinstall rehearsal: the demo installer the firmware boots, and the script that does it.

@@ -6,7 +6,9 @@ API port, reads the server side's JSON lines and runs commands in the guest.
 
 Environment: GADGETD_PORT (API port on 127.0.0.1, default 8080), GADGETD_CONSOLE_PORT (the
 console's TCP port on 127.0.0.1, default 2323), GADGETD_TLS_PORT (the API over HTTPS on
-127.0.0.1, default 8443), GADGETD_VM_DIR (default build/vm), GADGETD_RIG_ARCH (amd64; arm64,
+127.0.0.1, default 8443), GADGETD_VM_DIR (default build/vm), GADGETD_SERVER (uefi or bios: a server VM running OVMF or
+SeaBIOS on the other end of the USB cable instead of the simulated firmware; server_vm.py),
+GADGETD_RIG_ARCH (amd64; arm64,
 the Pi Zero 2 W's architecture under qemu-system-aarch64, from `make CROSS=arm64 rig`; armhf, the
 32-bit one under qemu-system-arm, from `make CROSS=armhf rig`).
 """
@@ -94,6 +96,8 @@ class Rig:
         self.ctl = None
         self.ctl_buf = b""
         self.lock = None
+        self.sh_lock = threading.RLock()  # the server VM's supervisor runs commands too
+        self.server = None  # the server VM (GADGETD_SERVER), started by start_server()
         os.makedirs(self.dir, exist_ok=True)
         self.log_path = os.path.join(self.dir, "server.log")
         self.console_path = os.path.join(self.dir, "console.log")
@@ -218,7 +222,8 @@ class Rig:
                 self.port, self.console_port, self.tls_port, self.ipmi_port),
             "-device", "virtio-net-pci,netdev=n0",
             "-device", "virtio-serial-pci",
-            "-chardev", "file,id=log,path=" + self.log_path,
+            # Appended: the server VM's supervisor adds its own lines (server_vm.py).
+            "-chardev", "file,id=log,append=on,path=" + self.log_path,
             "-device", "virtserialport,chardev=log,name=server.log",
             "-chardev", "socket,id=ctl,path=%s,server=on,wait=off" % sock,
             "-device", "virtserialport,chardev=ctl,name=ctl",
@@ -269,8 +274,17 @@ class Rig:
             time.sleep(0.2)
         raise RigError("the API did not answer within %ds; see %s/console.log" % (timeout, self.dir))
 
+    def start_server(self, firmware):
+        """The server VM of FIRMWARE (uefi, bios) on the other end of the USB cable; off."""
+        from server_vm import ServerVM
+        self.server = ServerVM(self, firmware)
+        self.server.start()
+
     def shutdown(self):
         """Stops gadgetd (it removes its gadget), then powers the guest off."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
         if self.qemu is None:
             return
         if self.qemu.poll() is None:
@@ -294,6 +308,10 @@ class Rig:
         """Runs COMMAND in the guest; returns (exit status, output)."""
         if "\n" in command:
             raise ValueError("one line per command")
+        with self.sh_lock:
+            return self._sh(command, timeout)
+
+    def _sh(self, command, timeout):
         self.ctl.sendall(command.encode() + b"\n")
         self.ctl.settimeout(timeout)
         out = []
@@ -427,16 +445,26 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     rig = Rig()
+    firmware = os.environ.get("GADGETD_SERVER", "")
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     try:
+        if firmware:
+            from server_vm import ServerVM, ServerVMError
+            try:
+                ServerVM(rig, firmware).check()
+            except ServerVMError as e:
+                raise RigError(str(e))
         print("rig: booting the VM (QEMU, TCG)...", flush=True)
         t0 = time.time()
         rig.boot()
         user, password = rig.credentials()
-        # The server's simulated firmware (tests/vm/firmware.c): armed for interactive use.
-        rig.sh("mkdir -p /run/firmware && touch /run/firmware/enabled")
+        if firmware:
+            rig.start_server(firmware)
+        else:
+            # The server's simulated firmware (tests/vm/firmware.c): armed for interactive use.
+            rig.sh("mkdir -p /run/firmware && touch /run/firmware/enabled")
         print("rig: ready in %.1fs" % (time.time() - t0))
         print("  API:          %s/api/status  (HTTPS: %s, self-signed)" % (rig.url, rig.tls_url))
         print("  credentials:  %s  (%s:%s)" % (os.path.relpath(os.path.join(rig.dir, "credentials")), user, password))
@@ -446,7 +474,13 @@ def main():
             rig.ipmi_port, user, password))
         print("  console:      telnet 127.0.0.1 %d   (or %s/api/console/ws)" % (rig.console_port, rig.url.replace("http", "ws")))
         print("  server side:  %s" % os.path.relpath(rig.log_path))
-        print("  firmware:     armed: F12 within 5 s of power-on for its boot menu")
+        if firmware:
+            print("  server VM:    %s firmware, off; its USB is gadgetd alone; POST /api/power "
+                  "{\"action\":\"on\"} starts it" % firmware)
+            print("  its serial:   %s  (its disk: %s)" % (
+                os.path.relpath(rig.server.serial_path), os.path.relpath(rig.server.disk_path)))
+        else:
+            print("  firmware:     armed: F12 within 5 s of power-on for its boot menu")
         print("  image store:  %s (kept across runs)" % os.path.relpath(os.path.join(rig.dir, "store.img")))
         print("Ctrl-C stops the rig.", flush=True)
         while not stop and rig.qemu.poll() is None:
