@@ -139,6 +139,8 @@ $(B)/atx-sim: tests/vm/atx-sim.c | $(B)/.deps-all
 # A host-side USB reset for the rig's link to the server VM (tests/vm/server-link).
 $(B)/usb-reset: tests/vm/usb-reset.c | $(B)/.deps-all
 	$(CC) $(TOOL_FLAGS) -O2 -o $@ $<
+$(B)/usbredir-noreset.so: tests/vm/usbredir-noreset.c | $(B)/.deps-all
+	$(CC) $(TOOL_FLAGS) -O2 -shared -fPIC -o $@ $<
 
 # The server's firmware and installer (boot menu, USB CD boot, answer files, boot prompt).
 $(B)/firmware: tests/vm/firmware.c | $(B)/.deps-all
@@ -163,7 +165,7 @@ $(B)/rig/kernel-version: tests/vm/fetch-kernel.sh | $(B)/.deps-all
 	@mkdir -p $(dir $@)
 	tests/vm/fetch-kernel.sh $(KCACHE) $(RIG_ARCH) > $@.tmp && mv $@.tmp $@
 
-$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/usb-reset $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/server-link tests/vm/gadgetd.conf tests/vm/reinstall-demo.json tests/e2e/images.py $(wildcard keymaps/*.keymap)
+$(B)/rig/initrd.cpio.gz: $(B)/gadgetd $(B)/webui.stamp $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/usb-reset $(B)/usbredir-noreset.so $(B)/rig/kernel-version tests/vm/mkinitramfs.sh tests/vm/init.sh tests/vm/rig-start tests/vm/rig-stop tests/vm/ref-compose tests/vm/server-link tests/vm/gadgetd.conf tests/vm/reinstall-demo.json tests/e2e/images.py $(wildcard keymaps/*.keymap) $(wildcard boot-profiles/*.conf)
 	QEMU_USER=$(QEMU_USER) tests/vm/mkinitramfs.sh $(KCACHE)/$$(cat $(B)/rig/kernel-version) $(B) $@
 
 rig: $(B)/rig/initrd.cpio.gz
@@ -274,7 +276,7 @@ lint: | $(B)/.deps-all
 	clang-format --dry-run --Werror gadgetd/*.c gadgetd/*.h tests/unit/*.c tests/unit/*.h tests/vm/*.c tools/*.c \
 		tests/fuzz/*.c tests/fuzz/*.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tests/vm/firmware.c tests/vm/usb-reset.c tools
+		--suppress=missingIncludeSystem --inline-suppr -Igadgetd gadgetd tests/vm/observer.c tests/vm/atx-sim.c tests/vm/firmware.c tests/vm/usb-reset.c tests/vm/usbredir-noreset.c tools
 	clang-tidy --quiet gadgetd/*.c -- $(BASE) $(DEFS) $(PKG_CFLAGS)
 
 format:
@@ -284,7 +286,8 @@ format:
 install: all
 	install -D -m 0755 $(B)/gadgetd $(DESTDIR)$(PREFIX)/bin/gadgetd
 	install -D -m 0644 docs/gadgetd.conf.example $(DESTDIR)$(SYSCONFDIR)/gadgetd.conf.example
-	install -d $(DESTDIR)$(DATADIR)/keymaps $(DESTDIR)$(DATADIR)/webui
+	install -d $(DESTDIR)$(DATADIR)/keymaps $(DESTDIR)$(DATADIR)/webui $(DESTDIR)$(DATADIR)/boot-profiles
+	install -m 0644 boot-profiles/*.conf $(DESTDIR)$(DATADIR)/boot-profiles/
 	cp -r keymaps/. $(DESTDIR)$(DATADIR)/keymaps/
 	cp -r $(B)/webui/. $(DESTDIR)$(DATADIR)/webui/
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
@@ -293,7 +296,7 @@ install: all
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gadgetd.service
 
 clean:
-	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/usb-reset $(B)/rig $(B)/test-results \
+	rm -rf $(B)/obj $(B)/asan $(B)/unit $(B)/gadgetd $(B)/observer $(B)/atx-sim $(B)/firmware $(B)/usb-reset $(B)/usbredir-noreset.so $(B)/rig $(B)/test-results \
 		$(B)/gen-keymaps $(B)/xkb-decode $(B)/webui $(B)/webui.stamp $(B)/browser.stamp $(B)/clang $(B)/valgrind $(B)/fuzz
 
 distclean:

@@ -20,6 +20,7 @@
 
 struct parse_ctx {
 	struct gd_config *cfg;
+	const char *only_section; /* a boot profile: [boot] and nothing else */
 	FILE *file;
 	int line; /* lines read so far: the handler's entry ends on this line */
 	int error_line;
@@ -324,6 +325,11 @@ static int set_functions(void *field, const struct option *o, const char *value,
 	return 0;
 }
 
+static int set_boot_profile(void *field, const struct option *o, const char *value, char *msg,
+                            size_t msglen);
+/* What a boot profile's name may hold. */
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyz0123456789._-"
+
 #define OPT(sec, key, fn, member)                                                                  \
 	{                                                                                          \
 		sec, key, fn, offsetof(struct gd_config, member),                                  \
@@ -394,6 +400,8 @@ static const struct option options[] = {
     NUM("power", "reset_ms", reset_ms, PRESS_MS),
     NUM("power", "off_timeout_ms", off_timeout_ms, MS),
     NUM("power", "cycle_pause_ms", cycle_pause_ms, MS),
+    /* The whole config: a profile sets any [boot] key. */
+    {"boot", "profile", set_boot_profile, 0, sizeof(struct gd_config), 0, 0, NULL},
     OPT("boot", "menu", set_string, boot_menu),
     OPT("boot", "cd", set_string, boot_cd),
     OPT("boot", "usb", set_string, boot_usb),
@@ -440,6 +448,13 @@ static int on_entry(void *user, const char *section, const char *key, const char
 		snprintf(ctx->msg, sizeof(ctx->msg), "key '%s' outside any [section]", key);
 		return 0;
 	}
+	if (ctx->only_section != NULL &&
+	    (strcmp(section, ctx->only_section) != 0 || strcmp(key, "profile") == 0)) {
+		snprintf(ctx->msg, sizeof(ctx->msg),
+		         "a boot profile holds [%s] keys alone, not %s in [%s]", ctx->only_section,
+		         key, section);
+		return 0;
+	}
 	bool section_known = false;
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
 		const struct option *o = &options[i];
@@ -462,9 +477,10 @@ static int on_entry(void *user, const char *section, const char *key, const char
 	return 0;
 }
 
-int gd_config_load(struct gd_config *cfg, const char *path, char *err, size_t errlen)
+static int load_file(struct gd_config *cfg, const char *path, const char *only_section, char *err,
+                     size_t errlen)
 {
-	struct parse_ctx ctx = {.cfg = cfg};
+	struct parse_ctx ctx = {.cfg = cfg, .only_section = only_section};
 	ctx.file = fopen(path, "r");
 	if (ctx.file == NULL) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -483,6 +499,34 @@ int gd_config_load(struct gd_config *cfg, const char *path, char *err, size_t er
 		return -1;
 	}
 	return 0;
+}
+
+int gd_config_load(struct gd_config *cfg, const char *path, char *err, size_t errlen)
+{
+	return load_file(cfg, path, NULL, err, errlen);
+}
+
+/*
+ * [boot] profile: the [boot] keys of a firmware family or vendor, from a file of [boot] keys
+ * alone: a name (boot-profiles/NAME.conf in the data directory) or a path. Keys after it in
+ * the config override it.
+ */
+static int set_boot_profile(void *field, const struct option *o, const char *value, char *msg,
+                            size_t msglen)
+{
+	(void)o;
+	char path[PATH_MAX];
+	if (strchr(value, '/') != NULL) {
+		snprintf(path, sizeof(path), "%s", value);
+	} else if (value[0] == '\0' || value[0] == '.' ||
+	           strspn(value, NAME_CHARS) != strlen(value)) {
+		snprintf(msg, msglen, "'%.64s' is not a profile name (a-z 0-9 . _ -) or a path",
+		         value);
+		return -1;
+	} else {
+		snprintf(path, sizeof(path), "%s/boot-profiles/%s.conf", GD_DATADIR, value);
+	}
+	return load_file(field, path, "boot", msg, msglen) < 0 ? -1 : 0;
 }
 
 void gd_config_functions_str(unsigned mask, char *buf, size_t len)

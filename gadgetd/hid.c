@@ -301,8 +301,8 @@ int gd_hid_play(struct gd_hid *hid, const struct gd_program *prog, unsigned paci
 		if (atomic_load(cancel))
 			rc = -ECANCELED;
 		else
-			rc = play_in_rounds(hid, &prog->actions[i], pacing_ms, cancel, &period_start,
-			                    &rounds);
+			rc = play_in_rounds(hid, &prog->actions[i], pacing_ms, cancel,
+			                    &period_start, &rounds);
 		if (progress != NULL && rc == 0)
 			progress(ctx, i + 1);
 	}

@@ -11,6 +11,7 @@ grep -q '^Restart=on-failure$' "$D/etc/systemd/system/gadgetd.service"
 # The example config is a valid config: the daemon accepts every key in it.
 "$D/usr/bin/gadgetd" --config "$D/etc/gadgetd/gadgetd.conf.example" passwd --users "$D/users" probe <<< "pw" 2>/dev/null
 test -d "$D/usr/share/gadgetd/keymaps"
+test -f "$D/usr/share/gadgetd/boot-profiles/ovmf.conf"
 # The panel as built: its page, the terminal library, the gzip copies gadgetd serves.
 test -f "$D/usr/share/gadgetd/webui/index.html" && test -f "$D/usr/share/gadgetd/webui/index.html.gz"
 test -f "$D/usr/share/gadgetd/webui/vendor/xterm.js" && test -f "$D/usr/share/gadgetd/webui/vendor/xterm.css"

@@ -87,7 +87,8 @@ static void test_good_file(void **state)
 static void test_functions_keep_their_order(void **state)
 {
 	(void)state;
-	const char *path = unit_write("order.conf", "[gadget]\nfunctions = mass_storage, acm keyboard\n");
+	const char *path =
+	    unit_write("order.conf", "[gadget]\nfunctions = mass_storage, acm keyboard\n");
 	struct gd_config cfg;
 	gd_config_defaults(&cfg);
 	assert_int_equal(cfg.functions.count, 3);
@@ -99,6 +100,25 @@ static void test_functions_keep_their_order(void **state)
 	assert_int_equal(cfg.functions.order[1], GD_FUNC_ACM);
 	assert_int_equal(cfg.functions.order[2], GD_FUNC_KEYBOARD);
 	assert_int_equal(cfg.functions.mask, GD_FUNC_KEYBOARD | GD_FUNC_MASS_STORAGE | GD_FUNC_ACM);
+}
+
+/* A boot profile sets the [boot] keys; keys after it in the config win. */
+static void test_boot_profile(void **state)
+{
+	(void)state;
+	const char *profile = unit_write("fw.conf", "[boot]\nmenu = repeat 20 every 250ms: f2\n"
+	                                            "cd = down; enter\nhdd = enter\n");
+	char text[512];
+	snprintf(text, sizeof(text), "[boot]\nprofile = %s\nhdd = up; enter\n", profile);
+	const char *path = unit_write("with-profile.conf", text);
+	struct gd_config cfg;
+	gd_config_defaults(&cfg);
+	char err[512] = "";
+	assert_int_equal(gd_config_load(&cfg, path, err, sizeof(err)), 0);
+	assert_string_equal(cfg.boot_menu, "repeat 20 every 250ms: f2");
+	assert_string_equal(cfg.boot_cd, "down; enter");
+	assert_string_equal(cfg.boot_hdd, "up; enter");
+	assert_string_equal(cfg.boot_pxe, "down; enter"); /* the default, untouched */
 }
 
 /* Loads TEXT and expects an error naming the file, LINE and containing WHAT. */
@@ -146,6 +166,15 @@ static void test_bad_values(void **state)
 	expect_error("[gadget]\nfunctions = keyboard, mouse\n", 2, "unknown function 'mouse'");
 	expect_error("[gadget]\nfunctions = ,\n", 2, "at least one function");
 	expect_error("[gadget]\nfunctions = acm, keyboard, acm\n", 2, "'acm' is listed twice");
+	expect_error("[boot]\nprofile = .hidden\n", 2, "not a profile name");
+	expect_error("[boot]\nprofile = /nonexistent/fw.conf\n", 2, "cannot open");
+	char text[512];
+	snprintf(text, sizeof(text), "[boot]\nprofile = %s\n",
+	         unit_write("other.conf", "[http]\nport = 1\n"));
+	expect_error(text, 2, "holds [boot] keys alone");
+	snprintf(text, sizeof(text), "[boot]\nprofile = %s\n",
+	         unit_write("nested.conf", "[boot]\nprofile = other\n"));
+	expect_error(text, 2, "holds [boot] keys alone");
 	expect_error("[gadget]\nname = ../evil\n", 2, "not a valid name");
 	expect_error("[media]\nimage_store = images\n", 2, "not an absolute path");
 	expect_error("[daemon]\nlog_level = loud\n", 2, "not a log level");
@@ -228,6 +257,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_good_file),
 	    cmocka_unit_test(test_functions_keep_their_order),
+	    cmocka_unit_test(test_boot_profile),
 	    cmocka_unit_test(test_unknown_key),
 	    cmocka_unit_test(test_unknown_section),
 	    cmocka_unit_test(test_key_outside_section),

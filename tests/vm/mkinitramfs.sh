@@ -58,6 +58,8 @@ done
 # usbredirect hands the gadget to the server VM (GADGETD_SERVER=uefi|bios; amd64 rig only).
 if [ -z "$QEMU_USER" ]; then
   cp "$(command -v usbredirect)" "$ROOT/usr/bin/"
+  mkdir -p "$ROOT/usr/lib"
+  cp "$B/usbredir-noreset.so" "$ROOT/usr/lib/"
   for lib in $(libs_of "$ROOT/usr/bin/usbredirect" | grep -o '/[^ ]*'); do
     mkdir -p "$ROOT$(dirname "$lib")"
     cp -L "$lib" "$ROOT$lib"
@@ -72,6 +74,9 @@ cp -r "$GCONV/IBM850.so" "$GCONV"/gconv-modules* "$ROOT$GCONV/"
 # The keymaps where the daemon looks by default (PREFIX=/usr/local).
 mkdir -p "$ROOT/usr/local/share/gadgetd/keymaps"
 cp "$HERE"/../../keymaps/*.keymap "$ROOT/usr/local/share/gadgetd/keymaps/"
+# The boot profiles ([boot] profile = NAME).
+mkdir -p "$ROOT/usr/local/share/gadgetd/boot-profiles"
+cp "$HERE"/../../boot-profiles/*.conf "$ROOT/usr/local/share/gadgetd/boot-profiles/"
 # The browser panel, as make built it.
 cp -r "$B/webui" "$ROOT/usr/local/share/gadgetd/webui"
 
