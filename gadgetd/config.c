@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "log.h"
@@ -525,6 +526,11 @@ static int set_boot_profile(void *field, const struct option *o, const char *val
 		return -1;
 	} else {
 		snprintf(path, sizeof(path), "%s/boot-profiles/%s.conf", GD_DATADIR, value);
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(msg, msglen, "%.200s is not a file", path);
+		return -1;
 	}
 	return load_file(field, path, "boot", msg, msglen) < 0 ? -1 : 0;
 }

@@ -52,6 +52,11 @@ On the build machine, no VM (run first; see api_figures):
   ipmi_pps       session-less requests answered per second (16 in flight), against
                  ipmi_pps_ref_local_echo, the same client and a UDP echo on the build machine
 
+  firmware_boot_to_grub_s  a UEFI server VM (OVMF) powered on through the API until GRUB's menu
+                 from gadgetd's CD-ROM (median of 3, split into its parts), against
+                 firmware_boot_to_grub_s_ref_qemu_cd, the same ISO on the VM's own IDE CD-ROM;
+                 gadget_cd_vs_qemu_cd_ratio
+
   load_cpu_ms    gadgetd's CPU time (user+system) for a fixed load: 200 GET /api/status from inside
                  the guest, then 200 characters typed (load_status_s: how long the requests took)
 
@@ -63,7 +68,7 @@ same figure from a fresh amd64 rig in the same invocation (both emulated on this
 Environment: BENCH_ONLY=api runs only the loopback section (no VM); BENCH_ONLY=arm64 only the
 arm64 footprint (and its amd64 counterpart); BENCH_ONLY=scripts only the
 scripts figures in the VM rig, BENCH_ONLY=redfish only the Redfish ones, BENCH_ONLY=ipmi the
-IPMI ones; BENCH_WRK_SECONDS (10) sets
+IPMI ones, BENCH_ONLY=firmware the real-firmware ones (a server VM with OVMF); BENCH_WRK_SECONDS (10) sets
 each wrk run's length; GADGETD_BIN (build/gadgetd) the daemon it starts; BENCH_RUNS (5) the VM
 rig's repetitions.
 

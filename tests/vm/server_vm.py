@@ -203,6 +203,11 @@ class ServerVM:
             self._emit("reset")
 
     def _qemu_command(self):
+        # The boot order: UEFI, the internal disk first (a BMC's boot override then has
+        # something to override); BIOS, the USB drive first, as BMC users set it: SeaBIOS
+        # tries one hard disk only, the first, and a drive it does not see (keyboard first)
+        # leaves the internal disk first anyway.
+        uefi = self.firmware == "uefi"
         # -S: the firmware starts once the cable is attached, as a USB device plugged in before
         # power-on is there at the firmware's first bus scan.
         cmd = ["qemu-system-x86_64", "-S", "-accel", "tcg", "-m", str(self.memory_mb), "-smp", "1",
@@ -212,16 +217,20 @@ class ServerVM:
                "-serial", "chardev:serial",
                "-device", "qemu-xhci,id=xhci",
                "-chardev", "socket,id=usbredir,host=127.0.0.1,port=%d,server=on,wait=off" % self.port,
-               "-device", "usb-redir,chardev=usbredir,bus=xhci.0,bootindex=2",
+               "-device", "usb-redir,chardev=usbredir,bus=xhci.0,bootindex=%d" % (2 if uefi else 1),
                "-drive", "file=%s,if=none,id=disk,format=raw,cache=unsafe" % self.disk_path,
-               "-device", "virtio-blk-pci,drive=disk,bootindex=1"]
+               "-device", "virtio-blk-pci,drive=disk,bootindex=%d" % (1 if uefi else 2)]
         if self.firmware == "uefi":
             cmd += ["-bios", OVMF]
         else:
             # SeaBIOS talks on the serial port too (its boot menu), and on its debug port.
-            # A boot menu (Esc) as every PC BIOS has, offered for 2.5 s.
+            # A boot menu (Esc) as every PC BIOS has, offered for 2.5 s; SeaBIOS's text on the
+            # serial port too (etc/sercon-port: the port's address as a binary integer).
+            sercon = os.path.join(self.dir, "sercon-port")
+            with open(sercon, "wb") as f:
+                f.write((0x3f8).to_bytes(2, "little"))
             cmd += ["-boot", "menu=on,splash-time=2500",
-                    "-fw_cfg", "name=etc/sercon-port,string=0x3f8",
+                    "-fw_cfg", "name=etc/sercon-port,file=%s" % sercon,
                     "-chardev", "file,id=dbg,path=%s,append=on" % os.path.join(self.dir, "server-bios.log"),
                     "-device", "isa-debugcon,iobase=0x402,chardev=dbg"]
         return cmd + self.extra_args
