@@ -55,14 +55,55 @@ if { [ "$WHAT" = all ] || [ "$WHAT" = cross ]; } && { [ -z "$KV" ] || ! dpkg-que
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+# A mirror in the middle of a sync serves an index that does not match its Release file ("File
+# has unexpected size ... Mirror sync in progress?"), often for one architecture alone: try
+# again while it settles, then go on with what was fetched (installs still say what is missing).
+for attempt in 1 2 3; do
+  $SUDO apt-get update -qq && break
+  [ $attempt -lt 3 ] || { echo "deps: apt-get update kept failing; going on with the indexes it has" >&2; break; }
+  echo "deps: apt-get update failed (attempt $attempt); again in 20 s" >&2
+  sleep 20
+done
 KV=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: linux-image-\(.*\)$/\1/p' | head -1)
 pkgs=()
 for p in "${missing[@]}"; do
   if [ "$p" = HEADERS ]; then pkgs+=("linux-headers-$KV"); else pkgs+=("$p"); fi
 done
+# pair_unmet PKG...: what apt says stops installing PKGs, as native packages to move to a
+# version every architecture's index has ("PKG:ARCH=VERSION" lines). Multi-Arch: same needs
+# one version on every architecture, and an index that missed its mirror's sync (one
+# architecture's security updates, say) leaves the native package at a version the foreign
+# architecture cannot match.
+pair_unmet() {
+  local native archs out p common a
+  native=$(dpkg --print-architecture)
+  archs=$(dpkg --print-foreign-architectures)
+  out=$(apt-get install -s --no-install-recommends "$@" 2>&1) && return 0
+  for p in $(sed -n 's/.*\(Depends\|Breaks\): \([a-z0-9.+-]*\).*/\2/p' <<< "$out" | sort -u); do
+    dpkg-query -W -f='${Version}' "$p:$native" >/dev/null 2>&1 || continue
+    for common in $(apt-cache madison "$p" | awk -F'|' '{gsub(/ /, "", $2); print $2}'); do
+      for a in $archs; do
+        apt-cache madison "$p:$a" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$common" || continue 2
+      done
+      echo "$p:$native=$common"
+      break
+    done
+  done
+}
 echo "deps: installing ${pkgs[*]}" >&2
-$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2; then
+  [ "$WHAT" = cross ] || exit 1
+  pins=()
+  for round in 1 2 3 4 5; do
+    more=$(pair_unmet "${pins[@]}" "${pkgs[@]}")
+    [ -n "$more" ] || break
+    # shellcheck disable=SC2206 # one package=version a line
+    pins+=($more)
+  done
+  [ ${#pins[@]} -gt 0 ] || exit 1
+  echo "deps: pairing versions across architectures: ${pins[*]}" >&2
+  $SUDO apt-get install -y -qq --no-install-recommends --allow-downgrades "${pins[@]}" "${pkgs[@]}" >&2
+fi
 # make bench only runs nginx's binary (as a reference, from a config of its own): the system
 # service that installing the package started on port 80 is not wanted.
 if [[ " ${pkgs[*]} " == *" nginx "* ]] && [ -d /run/systemd/system ]; then
