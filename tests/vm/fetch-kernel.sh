@@ -64,10 +64,20 @@ if [ "$ARCH" != amd64 ]; then
     deb=$(download_checked "linux-headers-$KV")
     rm -rf "$DIR/headers"
     dpkg -x "$deb" "$DIR/headers"
+    # The flavour's headers include the series' common headers by absolute path: the build
+    # machine has them only for its own kernel's version, which the ARM index may not match.
+    common=$(sed -n 's|^include /usr/src/\(linux-headers-[^/]*-common\)/Makefile$|\1|p' "$HEADERS/Makefile")
+    if [ -n "$common" ] && [ ! -d "/usr/src/$common" ]; then
+      dpkg -x "$(download_checked "$common")" "$DIR/headers"
+      sed -i "s|^include /usr/src/$common/|include $DIR/headers/usr/src/$common/|" "$HEADERS/Makefile"
+    fi
     KBUILD=$(readlink "$HEADERS/scripts" | sed 's|^\.\./\.\./|/usr/|; s|/scripts$||')
     [ -d "$KBUILD" ] || { log "$KBUILD missing (install-deps.sh cross installs it)"; exit 1; }
-    ln -sfn "$KBUILD/scripts" "$HEADERS/scripts"
-    ln -sfn "$KBUILD/tools" "$HEADERS/tools"
+    for d in "$HEADERS" ${common:+"$DIR/headers/usr/src/$common"}; do
+      [ -L "$d/scripts" ] || [ ! -e "$d/scripts" ] || continue
+      ln -sfn "$KBUILD/scripts" "$d/scripts"
+      ln -sfn "$KBUILD/tools" "$d/tools"
+    done
   fi
 fi
 
