@@ -90,6 +90,19 @@ pair_unmet() {
     done
   done
 }
+# pair_siblings PKG:ARCH=VERSION...: the installed packages of ARCH that need exactly the
+# version of one of them (libssl-dev beside libssl3), moved along, so that none is removed.
+pair_siblings() {
+  local pin p a v sib
+  for pin in "$@"; do
+    p=${pin%%:*} a=${pin%%=*} a=${a#*:} v=${pin#*=}
+    for sib in $(dpkg-query -W -f='${Package}:${Architecture}|${Depends}\n' |
+                 grep ":$a|.*\b$p (= " | cut -d'|' -f1); do
+      apt-cache madison "${sib%%:*}" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$v" &&
+        echo "$sib=$v"
+    done
+  done | sort -u
+}
 echo "deps: installing ${pkgs[*]}" >&2
 if ! $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2; then
   [ "$WHAT" = cross ] || exit 1
@@ -101,8 +114,11 @@ if ! $SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >&2; then
     pins+=($more)
   done
   [ ${#pins[@]} -gt 0 ] || exit 1
+  # shellcheck disable=SC2207 # one package=version a line
+  pins+=($(pair_siblings "${pins[@]}"))
   echo "deps: pairing versions across architectures: ${pins[*]}" >&2
-  $SUDO apt-get install -y -qq --no-install-recommends --allow-downgrades "${pins[@]}" "${pkgs[@]}" >&2
+  $SUDO apt-get install -y -qq --no-install-recommends --no-remove --allow-downgrades \
+    "${pins[@]}" "${pkgs[@]}" >&2
 fi
 # make bench only runs nginx's binary (as a reference, from a config of its own): the system
 # service that installing the package started on port 80 is not wanted.
