@@ -57,10 +57,24 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # A mirror in the middle of a sync serves an index that does not match its Release file ("File
 # has unexpected size ... Mirror sync in progress?"), often for one architecture alone: try
-# again while it settles, then go on with what was fetched (installs still say what is missing).
+# again while it settles, then go on with every index but the broken ones.
 for attempt in 1 2 3; do
-  $SUDO apt-get update -qq && break
-  [ $attempt -lt 3 ] || { echo "deps: apt-get update kept failing; going on with the indexes it has" >&2; break; }
+  out=$($SUDO apt-get update -qq 2>&1) && break
+  echo "$out" >&2
+  if [ $attempt -eq 3 ]; then
+    # apt keeps none of a release's new indexes when one of them fails: fetch them again
+    # without the architectures whose index is broken (which drops those architectures' lists),
+    # then once more with all (which brings back all of theirs but the broken one).
+    bad=$(sed -n 's|.*/binary-\([a-z0-9]*\)/Packages.*|\1|p' <<< "$out" | sort -u)
+    good=()
+    for a in $(dpkg --print-architecture) $(dpkg --print-foreign-architectures); do
+      grep -qx "$a" <<< "$bad" || good+=(-o "APT::Architectures::=$a")
+    done
+    echo "deps: apt-get update kept failing for: $bad; keeping the other architectures' indexes" >&2
+    $SUDO apt-get update -qq "${good[@]}" >&2 || true
+    $SUDO apt-get update -qq >&2 || true
+    break
+  fi
   echo "deps: apt-get update failed (attempt $attempt); again in 20 s" >&2
   sleep 20
 done
