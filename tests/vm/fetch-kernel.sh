@@ -70,6 +70,8 @@ if [ "$ARCH" != amd64 ]; then
     if [ -n "$common" ] && [ ! -d "/usr/src/$common" ]; then
       dpkg -x "$(download_checked "$common")" "$DIR/headers"
       sed -i "s|^include /usr/src/$common/|include $DIR/headers/usr/src/$common/|" "$HEADERS/Makefile"
+    else
+      common=
     fi
     KBUILD=$(readlink "$HEADERS/scripts" | sed 's|^\.\./\.\./|/usr/|; s|/scripts$||')
     [ -d "$KBUILD" ] || { log "$KBUILD missing (install-deps.sh cross installs it)"; exit 1; }
